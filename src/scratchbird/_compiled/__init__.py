@@ -1,0 +1,1 @@
+"""Compiled twins of scratchbird._pure, built from ext/ by setup.py."""
