@@ -1,0 +1,325 @@
+"""The I/O-free client side of SBWP: bytes in, events and bytes out.
+
+``ClientProtocol`` owns a FrameReader. The caller writes what the protocol returns
+and feeds what it receives; the protocol never touches a socket. The same object
+serves the blocking connection, and any other front end (asyncio, a replay of a
+recorded conversation in the tests).
+
+    proto = ClientProtocol(...)
+    send(proto.startup_frame())
+    while not proto.handshake_done:
+        out = proto.advance_handshake()   # consumes received frames
+        if out: send(out)
+        if not proto.handshake_done: proto.feed(recv())
+    send(proto.query_frame("SELECT 1"))
+    while (response := proto.read_response()) is None:
+        proto.feed(recv())
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+from scratchbird import _client_messages as cm
+from scratchbird import _constants as c
+from scratchbird import _server_messages as sm
+from scratchbird._impl import framing, rowcodec
+from scratchbird.errors import (AuthenticationError, Error, InterfaceError, NotSupportedError,
+                                OperationalError, ProtocolError, error_from_fields)
+
+__all__ = ["ClientProtocol", "Result", "Response"]
+
+_BANNER = b"ScratchBird SBSQL parser ready"
+
+
+@dataclass
+class Result:
+    """One statement's result: its description (None when the server sent none),
+    its rows, and what its COMMAND_COMPLETE said (rowcount -1 if none arrived)."""
+
+    description: Optional[sm.RowDescription] = None
+    rows: list = field(default_factory=list)
+    rowcount: int = -1
+    tag: Optional[str] = None
+    last_insert_id: int = 0
+    complete: bool = False
+
+
+@dataclass
+class Response:
+    """Everything a request produced up to its READY."""
+
+    results: List[Result]
+    error: Optional[Error] = None
+    ready: Optional[sm.Ready] = None
+    parameters: Dict[str, str] = field(default_factory=dict)
+    pong: Optional[bytes] = None
+    notifications: list = field(default_factory=list)
+
+
+class ClientProtocol:
+    """State of one SBWP client session, without I/O."""
+
+    def __init__(self, *, user: str, password: Optional[str], database: str,
+                 startup_params=(), layout: str = "p1",
+                 features: int = c.CLIENT_OFFERED_FEATURES, allow_cleartext: bool = False,
+                 null_markers=rowcodec.DEFAULT_NULL_MARKERS, raw_text: bool = False,
+                 batch_rows: int = 4096) -> None:
+        if layout not in ("p1", "legacy"):
+            raise InterfaceError(f"unknown STARTUP layout {layout!r}")
+        self.user = user
+        self._password = password
+        self.database = database
+        self.startup_params = list(startup_params)
+        self.layout = layout
+        self.features_offered = features if layout == "p1" else 0
+        self.allow_cleartext = allow_cleartext
+        self.null_markers = tuple(null_markers)
+        self.raw_text = raw_text
+        self.batch_rows = batch_rows
+        self.reader = framing.FrameReader()
+        self.handshake_done = False
+        self.session_id = c.ZERO_UUID
+        self.txn_id = 0
+        self.negotiated_features = 0
+        self.protocol_version = 0x0101
+        self.server_info: Optional[sm.ServerInfo] = None
+        self.parameters: Dict[str, str] = {}
+        self.auth_method: Optional[int] = None
+        self.broken = False
+        self._response: Optional[Response] = None
+        self._result: Optional[Result] = None
+        self._decoder = None
+        self._extra_ready = 0
+
+    def __repr__(self) -> str:
+        return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
+                f"layout={self.layout} txn={self.txn_id}>")
+
+    # ------------------------------------------------------------ bytes in
+
+    def feed(self, data: bytes) -> None:
+        self.reader.feed(data)
+
+    def _next_frame(self):
+        try:
+            return self.reader.next_frame()
+        except ProtocolError as exc:
+            self.broken = True
+            if self.reader.peek(len(_BANNER)).startswith(_BANNER[:4]):
+                raise OperationalError(
+                    "the server answered with its text-protocol banner ('ScratchBird SBSQL "
+                    "parser ready'): it did not receive the SBWP STARTUP in time, or this "
+                    "port does not speak SBWP in plaintext") from None
+            raise exc
+
+    # ------------------------------------------------------------ handshake (3.4-3.14)
+
+    def _frame(self, msg_type: int, payload: bytes = b"") -> bytes:
+        # Client frames carry txn_id 0: a stale id makes the live server answer an
+        # error and then run the request anyway (REFERENCE 12.A.2).
+        return framing.encode_frame(msg_type, payload, 0, self.session_id, 0)
+
+    def startup_frame(self) -> bytes:
+        params = [("database", self.database), ("user", self.user)] + self.startup_params
+        if self.layout == "legacy":
+            return self._frame(c.STARTUP, cm.encode_startup_legacy(params))
+        for key, _ in params:
+            if key not in cm.ADMITTED_STARTUP_KEYS:
+                raise InterfaceError(f"STARTUP key {key!r} is not admitted by the server")
+        return self._frame(c.STARTUP, cm.encode_startup_p1(params, features=self.features_offered))
+
+    def advance_handshake(self) -> bytes:
+        """Consume the frames received so far. Returns bytes to send (maybe empty).
+
+        Sets ``handshake_done`` at the READY that ends the startup. Raises the mapped
+        error when the server refuses (the server closes the connection after it).
+        """
+        out = []
+        while not self.handshake_done:
+            frame = self._next_frame()
+            if frame is None:
+                break
+            t = frame.msg_type
+            if t == c.AUTH_REQUEST:
+                out.append(self._answer_auth(sm.parse_auth_request(frame.payload)))
+            elif t == c.AUTH_OK:
+                self.session_id = sm.parse_auth_ok(frame.payload).session_id
+                self.txn_id = frame.txn_id
+            elif t == c.SERVER_INFO:
+                self.server_info = sm.parse_server_info(frame.payload)
+            elif t == c.PARAMETER_STATUS:
+                self.parameters.update(sm.parse_parameter_status(frame.payload))
+            elif t == c.READY:
+                self._apply_ready(sm.parse_ready(frame.payload), frame)
+                self.handshake_done = True
+                self._password = None  # no longer needed; do not keep it around
+            elif t == c.ERROR:
+                self.broken = True
+                raise error_from_fields(sm.parse_error(frame.payload))
+            else:
+                self.broken = True
+                raise ProtocolError(
+                    f"unexpected {c.MESSAGE_NAMES.get(t, hex(t))} frame during the connection handshake")
+        return b"".join(out)
+
+    def _answer_auth(self, request: sm.AuthRequest) -> bytes:
+        self.auth_method = request.method
+        if request.method != c.AUTH_METHOD_PASSWORD:
+            self.broken = True
+            raise NotSupportedError(
+                f"the server asked for authentication method {request.method}; this version "
+                "of the driver supports password authentication (method 1)")
+        password = self._password
+        if password is None:
+            self.broken = True
+            raise AuthenticationError("the server asked for a password and none was given")
+        if not self.allow_cleartext:
+            self.broken = True
+            raise AuthenticationError(
+                "refusing to send the password over an unencrypted connection; the server "
+                "is not using TLS here (use sslmode=require or stronger, or sslmode=disable "
+                "to allow a cleartext password on a trusted network)")
+        if ";" in password or "scheme=" in password:
+            self.broken = True
+            raise InterfaceError(
+                "the password contains ';' or 'scheme=', which the server misreads as "
+                "structured credential evidence (REFERENCE 3.9); it cannot be used")
+        return self._frame(c.AUTH_RESPONSE, cm.encode_auth_response(password))
+
+    def _apply_ready(self, ready: sm.Ready, frame) -> None:
+        self.txn_id = ready.txn_id or frame.txn_id
+        if ready.features is not None:
+            self.negotiated_features = ready.features
+        if ready.version is not None:
+            self.protocol_version = ready.version
+
+    # ------------------------------------------------------------ requests
+
+    def _begin(self) -> None:
+        if not self.handshake_done:
+            raise InterfaceError("the connection handshake has not finished")
+        if self.broken:
+            raise OperationalError("the connection is broken")
+        self._response = Response([])
+        self._result = None
+        self._decoder = None
+        self._extra_ready = 0
+
+    def query_frame(self, sql: str, flags: int = 0) -> bytes:
+        self._begin()
+        return self._frame(c.QUERY, cm.encode_query(sql, flags))
+
+    def commit_frame(self) -> bytes:
+        self._begin()
+        return self._frame(c.TXN_COMMIT, cm.encode_txn_commit())
+
+    def rollback_frame(self) -> bytes:
+        self._begin()
+        return self._frame(c.TXN_ROLLBACK, cm.encode_txn_rollback())
+
+    def ping_frame(self, payload: bytes = b"") -> bytes:
+        self._begin()
+        return self._frame(c.PING, payload)
+
+    def set_option_frame(self, name: str, value: str) -> bytes:
+        self._begin()
+        return self._frame(c.SET_OPTION, cm.encode_set_option(name, value))
+
+    def terminate_frame(self) -> bytes:
+        return self._frame(c.TERMINATE)
+
+    @property
+    def busy(self) -> bool:
+        return self._response is not None
+
+    # ------------------------------------------------------------ responses (appendix D.6)
+
+    def _start_result(self, description: Optional[sm.RowDescription]) -> Result:
+        result = Result(description)
+        self._response.results.append(result)
+        self._result = result
+        if description is not None:
+            self._decoder = rowcodec.TextRowDecoder(
+                [col.type_oid for col in description.columns], self.null_markers, self.raw_text)
+        else:
+            self._decoder = None
+        return result
+
+    def read_response(self) -> Optional[Response]:
+        """Consume received frames of the current request; the Response at its READY.
+
+        Returns None when more bytes are needed. PING is answered by PONG alone (no
+        READY), so a PONG also completes a request.
+        """
+        response = self._response
+        if response is None:
+            raise InterfaceError("no request is in progress")
+        while True:
+            result = self._result
+            if result is not None and self._decoder is not None and not result.complete:
+                try:
+                    rowcodec.read_data_rows(self.reader, self._decoder, result.rows, 1 << 62)
+                except ProtocolError:
+                    self.broken = True
+                    raise
+                except Error as exc:  # an undecodable value: remember it, drop the rest
+                    if response.error is None:
+                        response.error = exc
+                    self._decoder = None
+            frame = self._next_frame()
+            if frame is None:
+                return None
+            t = frame.msg_type
+            if t == c.DATA_ROW:
+                if result is None or result.description is None:
+                    self.broken = True
+                    raise ProtocolError("DATA_ROW arrived without a ROW_DESCRIPTION")
+                continue  # dropped: its result already failed to decode
+            if t == c.ROW_DESCRIPTION:
+                self._start_result(sm.parse_row_description(frame.payload, self.layout))
+            elif t == c.COMMAND_COMPLETE:
+                cc = sm.parse_command_complete(frame.payload)
+                if result is None or result.complete:
+                    result = self._start_result(None)
+                result.rowcount, result.tag = cc.rows, cc.tag
+                result.last_insert_id, result.complete = cc.last_insert_id, True
+                self.txn_id = frame.txn_id or self.txn_id
+            elif t == c.ERROR:
+                error = error_from_fields(sm.parse_error(frame.payload))
+                if error.diag_code == "SBWP.TRANSACTION_ID_MISMATCH":
+                    self._extra_ready += 1  # the live server still runs the request (12.A.2)
+                if response.error is None:
+                    response.error = error
+                if result is not None:
+                    result.complete = True
+            elif t == c.READY:
+                response.ready = sm.parse_ready(frame.payload)
+                self._apply_ready(response.ready, frame)
+                if self._extra_ready:
+                    self._extra_ready -= 1
+                    continue
+                return self._finish()
+            elif t == c.PONG:
+                response.pong = bytes(frame.payload)
+                return self._finish()
+            elif t == c.PARAMETER_STATUS:
+                status = sm.parse_parameter_status(frame.payload)
+                response.parameters.update(status)
+                self.parameters.update(status)
+            elif t == c.NOTIFICATION:
+                response.notifications.append(sm.parse_notification(frame.payload))
+            elif t in (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE, c.TXN_STATUS,
+                       c.PARAMETER_DESCRIPTION, c.CANCEL_ACK, c.CANCELLED, c.SBLR_COMPILED):
+                continue
+            else:
+                self.broken = True
+                raise ProtocolError(
+                    f"unexpected {c.MESSAGE_NAMES.get(t, hex(t))} frame in a query response")
+
+    def _finish(self) -> Response:
+        response = self._response
+        self._response = None
+        self._result = None
+        self._decoder = None
+        return response

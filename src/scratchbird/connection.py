@@ -1,0 +1,277 @@
+"""The DB-API Connection: opens the transport, runs the handshake, sends requests.
+
+Blocking I/O around the I/O-free ``ClientProtocol``. One request at a time per
+connection (a lock serialises threads that share it).
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any, Dict, List, Optional, Tuple
+
+from scratchbird import _constants as c
+from scratchbird._dsn import ConnectParams, make_params
+from scratchbird._impl import literals
+from scratchbird._protocol import ClientProtocol, Response
+from scratchbird._transport import Transport, attempts, open_transport
+from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
+                                OperationalError, ProgrammingError, ProtocolError)
+
+__all__ = ["Connection", "connect"]
+
+
+def connect(dsn: Optional[str] = None, **kwargs: Any) -> "Connection":
+    """Open a connection. ``dsn`` is a URI (``scratchbird://user:pw@host:port/db?...``)
+    or ``key=value`` text; keyword arguments override it (see README, DSN reference)."""
+    return Connection(make_params(dsn, **kwargs))
+
+
+class Connection:
+    """A session with one ScratchBird server (PEP 249 Connection)."""
+
+    from scratchbird.errors import (  # PEP 249 optional extension: errors as attributes
+        Warning, Error, InterfaceError, DatabaseError, DataError, OperationalError,
+        IntegrityError, InternalError, ProgrammingError, NotSupportedError)
+
+    def __init__(self, params: ConnectParams) -> None:
+        self._params = params
+        self._lock = threading.RLock()
+        self._transport: Optional[Transport] = None
+        self._proto: Optional[ClientProtocol] = None
+        self._autocommit = False
+        self._in_transaction = False
+        self.closed = False
+        self._open()
+
+    # ------------------------------------------------------------ opening
+
+    def _open(self) -> None:
+        params = self._params
+        last: Optional[Error] = None
+        for tls in attempts(params):
+            try:
+                self._handshake(tls)
+                return
+            except (AuthenticationError, ProgrammingError, InterfaceError):
+                raise
+            except OperationalError as exc:
+                # Try the next transport only when this one failed before the server
+                # answered in SBWP (sslmode allow/prefer); refusals are final.
+                if exc.sqlstate is not None:
+                    raise
+                last = exc
+        assert last is not None
+        raise last
+
+    def _startup_params(self) -> List[Tuple[str, str]]:
+        params = self._params
+        out = []
+        if params.application_name:
+            out.append(("application_name", params.application_name))
+        if params.search_path:
+            out.append(("default_schema", params.search_path.split(",")[0].strip()))
+        return out
+
+    def _handshake(self, tls: bool) -> None:
+        params = self._params
+        transport = open_transport(params, tls)
+        proto = ClientProtocol(
+            user=params.user, password=params.password, database=params.database,
+            startup_params=self._startup_params(), layout=params.startup_layout,
+            allow_cleartext=tls or params.sslmode == "disable",
+            null_markers=params.null_markers, raw_text=params.raw_text)
+        try:
+            transport.settimeout(params.connect_timeout)
+            # Plaintext: STARTUP must go out at once, the server sniffs for 100 ms (3.3).
+            transport.send(proto.startup_frame())
+            while not proto.handshake_done:
+                out = proto.advance_handshake()
+                if out:
+                    transport.send(out)
+                if not proto.handshake_done:
+                    proto.feed(transport.recv())
+            transport.settimeout(params.socket_timeout)
+        except BaseException:
+            transport.close()
+            raise
+        self._transport, self._proto = transport, proto
+
+    # ------------------------------------------------------------ state
+
+    def __repr__(self) -> str:
+        p = self._params
+        state = "closed" if self.closed else f"txn={self._proto.txn_id}"
+        return (f"<scratchbird.Connection {p.user}@{p.host}:{p.port}/{p.database} "
+                f"tls={bool(self._transport and self._transport.tls)} {state}>")
+
+    @property
+    def params(self) -> ConnectParams:
+        return self._params
+
+    @property
+    def info(self) -> Dict[str, Any]:
+        """What the server told us: parameters, negotiated features, session and txn ids."""
+        proto = self._check_open()
+        return {
+            "session_id": proto.session_id.hex(),
+            "txn_id": proto.txn_id,
+            "protocol_version": f"{proto.protocol_version >> 8}.{proto.protocol_version & 0xFF}",
+            "negotiated_features": proto.negotiated_features,
+            "server": proto.server_info.product if proto.server_info else None,
+            "dialect": proto.server_info.dialect if proto.server_info else None,
+            "tls": self._transport.tls,
+            "parameters": dict(proto.parameters),
+        }
+
+    @property
+    def txn_id(self) -> int:
+        return self._check_open().txn_id
+
+    @property
+    def autocommit(self) -> bool:
+        return self._autocommit
+
+    @autocommit.setter
+    def autocommit(self, value: bool) -> None:
+        self._check_open()
+        value = bool(value)
+        if value and not self._autocommit and self._in_transaction:
+            raise ProgrammingError(
+                "cannot switch autocommit on inside a transaction with work in it: "
+                "call commit() or rollback() first")
+        self._autocommit = value
+
+    def _check_open(self) -> ClientProtocol:
+        if self.closed or self._proto is None:
+            raise InterfaceError("the connection is closed")
+        return self._proto
+
+    # ------------------------------------------------------------ requests
+
+    def _request(self, make_frame) -> Response:
+        with self._lock:
+            proto = self._check_open()
+            transport = self._transport
+            try:
+                transport.send(make_frame(proto))
+                response = proto.read_response()
+                while response is None:
+                    proto.feed(transport.recv())
+                    response = proto.read_response()
+            except BaseException as exc:
+                # Mid-response the byte stream is out of step: the connection cannot be
+                # reused. Close it rather than leave it half-broken.
+                self._close_transport()
+                if isinstance(exc, ProtocolError):
+                    raise ProtocolError(f"{exc}; the connection is closed") from None
+                raise
+            return response
+
+    def _execute_sql(self, sql: str) -> Response:
+        flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
+        response = self._request(lambda proto: proto.query_frame(sql, flags))
+        if not self._autocommit:
+            self._in_transaction = True
+        return response
+
+    # ------------------------------------------------------------ PEP 249
+
+    def cursor(self, *, raw_text: Optional[bool] = None):
+        """A new cursor (``raw_text`` overrides the connection's setting for it)."""
+        from scratchbird.cursor import Cursor
+        self._check_open()
+        return Cursor(self, raw_text=raw_text)
+
+    def commit(self) -> None:
+        """Commit (TXN_COMMIT with the 4-byte payload, REFERENCE 6.3)."""
+        self._check_open()
+        if self._autocommit:
+            return
+        response = self._request(lambda proto: proto.commit_frame())
+        self._in_transaction = False
+        if response.error:
+            raise response.error
+
+    def rollback(self) -> None:
+        """Roll back (TXN_ROLLBACK, REFERENCE 6.4)."""
+        self._check_open()
+        if self._autocommit:
+            return
+        response = self._request(lambda proto: proto.rollback_frame())
+        self._in_transaction = False
+        if response.error:
+            raise response.error
+
+    def close(self) -> None:
+        """Close the session. Uncommitted work is rolled back by the server."""
+        if self.closed:
+            return
+        with self._lock:
+            transport = self._transport
+            if transport is not None and not transport.closed and self._proto is not None:
+                try:
+                    transport.send(self._proto.terminate_frame())
+                except Error:
+                    pass
+            self._close_transport()
+
+    def _close_transport(self) -> None:
+        self.closed = True
+        if self._transport is not None:
+            self._transport.close()
+
+    def __enter__(self) -> "Connection":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        """Commit on success, roll back on an exception, then close (as psycopg 3)."""
+        try:
+            if not self.closed:
+                if exc_type is None:
+                    self.commit()
+                else:
+                    self.rollback()
+        except Error:
+            if exc_type is None:
+                raise
+        finally:
+            self.close()
+
+    # ------------------------------------------------------------ conveniences
+
+    def ping(self, payload: bytes = b"scratchb") -> float:
+        """Round trip a PING; returns the seconds it took."""
+        import time
+        start = time.perf_counter()
+        response = self._request(lambda proto: proto.ping_frame(payload))
+        if response.pong != payload:
+            raise ProtocolError("PONG did not echo the PING payload")
+        return time.perf_counter() - start
+
+    def set_option(self, name: str, value: str) -> Dict[str, str]:
+        """SET_OPTION (REFERENCE 7.4): a wire-session option; returns the server's echo."""
+        response = self._request(lambda proto: proto.set_option_frame(name, value))
+        if response.error:
+            raise response.error
+        return response.parameters
+
+    def execute(self, sql: str, params: Any = None):
+        """Shortcut: a new cursor, executed (as psycopg 3 and sqlite3)."""
+        return self.cursor().execute(sql, params)
+
+    def query(self, sql: str, params: Any = None) -> List[Dict[str, Any]]:
+        """Run a query and return its rows as dicts keyed by column name."""
+        cur = self.cursor()
+        cur.execute(sql, params)
+        if cur.description is None:
+            return []
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row)) for row in cur.fetchall()]
+
+    def exec(self, sql: str, params: Any = None) -> Tuple[int, Optional[int]]:
+        """Run a statement; returns ``(rows_affected, last_insert_id)``."""
+        cur = self.cursor()
+        cur.execute(sql, params)
+        return max(cur.rowcount, 0), cur.lastrowid
+
+    def quote_literal(self, value: Any) -> str:
+        return literals.render_literal(value)

@@ -1,0 +1,71 @@
+"""Shared fixtures: the embedded dev server (real TCP, real TLS, real DuckDB) and the
+shared protocol material (REFERENCE.md and the recorded captures)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+import scratchbird
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("SCRATCHBIRD_SHARED", REPO.parent / "shared"))
+REFERENCE = SHARED / "sbwp" / "REFERENCE.md"
+CAPTURES = SHARED / "sbwp" / "captures"
+
+USER = "sb"
+PASSWORD = "s3cret-pw"
+
+
+def pytest_report_header(config):
+    return f"scratchbird IMPL={scratchbird.IMPL}; shared material: {SHARED}"
+
+
+def require_shared() -> None:
+    """The golden vectors live in ../shared. CI always has it: there, missing is a failure."""
+    if REFERENCE.exists() and CAPTURES.is_dir():
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"shared protocol material not found at {SHARED}")
+    pytest.skip(f"shared protocol material (REFERENCE.md, captures) not found at {SHARED}; "
+                "set SCRATCHBIRD_SHARED or place shared/ beside the repository")
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    require_shared()
+    return SHARED
+
+
+def _server(**kwargs):
+    from scratchbird.devserver import DevServer
+    return DevServer(user=USER, password=PASSWORD, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def devserver():
+    """A TLS 1.3 dev server, profile sbsql, shared by the session."""
+    with _server(tls="required") as srv:
+        yield srv
+
+
+@pytest.fixture(scope="session")
+def plain_devserver():
+    """A plaintext dev server, profile sbsql."""
+    with _server(tls="off") as srv:
+        yield srv
+
+
+@pytest.fixture
+def conn(devserver):
+    connection = scratchbird.connect(devserver.dsn)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def plain_conn(plain_devserver):
+    connection = scratchbird.connect(plain_devserver.dsn)
+    yield connection
+    connection.close()
