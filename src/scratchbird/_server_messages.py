@@ -277,10 +277,10 @@ def parse_row_description(payload, layout: Optional[str] = None) -> RowDescripti
         cur.u16()
         for _ in range(count):
             name = cur.lpstr().decode("utf-8", "replace")
-            cur.need(18)
+            cur.need(20)
             table_oid, index, oid, size, modifier, fmt, nullable, _r = \
                 struct.unpack_from("<IHIhiBBH", cur.data, cur.pos)
-            cur.pos += 18
+            cur.pos += 20
             columns.append(Column(name, oid, size, modifier, fmt, nullable, table_oid, index))
         return RowDescription(columns, "legacy")
     cur.need(72)
