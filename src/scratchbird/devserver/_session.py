@@ -1,0 +1,721 @@
+"""One SBWP connection of the dev server: the per-connection state machine.
+
+Behaves on the wire like the real ``sbp_sbsql`` worker (REFERENCE sections 2-7, with
+section 12 winning where it differs). The SQL itself runs in the engine layer
+(``_engine``); this module owns framing, the order of checks on every client frame
+(2.2), startup, the reply shapes, sequence numbers and header ids, READY rules, the
+extended protocol and the small session frames (PING, SET_OPTION, RESET_SESSION, ...).
+
+Output is batched: frames accumulate in a buffer that is written with one ``sendall``
+when it reaches 256 KiB, before any engine work starts (so earlier replies never wait
+behind a long statement) and whenever the session is about to block reading; replies to
+a pipelined burst of protocol-only frames therefore leave in one write.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import re
+import struct
+from typing import Callable, Dict, Optional
+
+from scratchbird import _constants as C
+from scratchbird._client_messages import MessageFormatError, lpstr, parse_query, parse_set_option
+from scratchbird._impl import framing, rowcodec
+from scratchbird._server_messages import (
+    Column, encode_auth_ok, encode_auth_request, encode_command_complete, encode_error,
+    encode_notification, encode_parameter_description_legacy, encode_parameter_description_p1,
+    encode_parameter_status, encode_ready_legacy, encode_ready_p1, encode_row_description_legacy,
+    encode_row_description_p1, encode_server_info,
+)
+from scratchbird.errors import ProtocolError
+
+from ._binding import (
+    BindingError, BoundStore, PreparedStatement, array_bind_sql, formats_for, is_array_bind,
+    parse_array_bind, parse_bind, parse_close, parse_describe, parse_execute, parse_parse,
+    statement_separators, substitute, to_literal,
+)
+from ._startup import (
+    PROFILES, Negotiation, Profile, SessionConfig, StartupRejected, negotiate, new_session_uuid,
+    startup_parameter_entries,
+)
+
+__all__ = ["Profile", "PROFILES", "SessionConfig", "Session"]
+
+log = logging.getLogger("scratchbird.devserver")
+
+SEND_CHUNK = 256 * 1024        # flush threshold of the output buffer
+RECV_CHUNK = 256 * 1024
+_SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_CANCEL_FIXED_UUID = bytes.fromhex("292d6577f82d7968a92d6577f82d8968")
+_SCRIPT_TRAILER = struct.Struct("<IHHQII")      # magic, version, extra_flags, size, count, hint
+_SCRIPT_MAGIC = 0x53514253
+
+
+def _open_engine_session(engine, user: Optional[str]):
+    """``open_session(user=...)`` when the engine takes the principal (it names it in
+    DDL catalog rows, e.g. ``principal_name:<user>``), else the plain interface."""
+    try:
+        params = inspect.signature(engine.open_session).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if "user" in params:
+        return engine.open_session(user=user)
+    return engine.open_session()
+
+
+class _Close(Exception):
+    """End the connection now (after whatever was already queued is flushed)."""
+
+
+class Session:
+    """Serves one connected socket until it closes. ``run()`` never raises."""
+
+    def __init__(self, sock, config: SessionConfig, peer: str = "?") -> None:
+        self.sock = sock
+        self.cfg = config
+        self.profile = config.profile
+        self.peer = peer
+        self.reader = framing.FrameReader(check_flags=False)
+        self._out: list = []
+        self._out_len = 0
+        self.seq = 0
+        self.attachment = C.ZERO_UUID
+        self.session_id = C.ZERO_UUID
+        self.es = None                  # engine session once authenticated
+        self.nego: Optional[Negotiation] = None
+        self.layout = "legacy"          # READY / ROW_DESCRIPTION layout (legacy until a P1 STARTUP)
+        self.features = 0
+        self.version = 0x0101
+        self.user: Optional[str] = None
+        self.partial: Optional[bytearray] = None
+        self.statements = BoundStore("prepared statement")
+        self.portals = BoundStore("bound portal")
+        self.options: Dict[str, str] = {}
+        self.trace: Optional[str] = None
+        self.ready_since_extended = True
+        self._handlers: Dict[int, Callable] = {
+            C.STARTUP: self._on_startup, C.AUTH_RESPONSE: self._on_unsupported,
+            C.QUERY: self._on_query, C.PARSE: self._on_parse, C.BIND: self._on_bind,
+            C.DESCRIBE: self._on_describe, C.EXECUTE: self._on_execute, C.CLOSE: self._on_close,
+            C.SYNC: self._on_sync, C.CANCEL: self._on_cancel, C.TERMINATE: self._on_terminate,
+            C.COPY_DATA: self._on_copy, C.COPY_DONE: self._on_copy, C.COPY_FAIL: self._on_copy,
+            C.SBLR_EXECUTE: self._on_sblr_execute, C.SUBSCRIBE: self._on_subscribe,
+            C.UNSUBSCRIBE: self._on_subscribe, C.TXN_BEGIN: self._on_begin,
+            C.TXN_COMMIT: self._on_commit, C.TXN_ROLLBACK: self._on_rollback,
+            C.TXN_SAVEPOINT: self._on_savepoint, C.TXN_RELEASE: self._on_savepoint,
+            C.TXN_ROLLBACK_TO: self._on_savepoint, C.PING: self._on_ping,
+            C.SET_OPTION: self._on_set_option, C.RESET_SESSION: self._on_reset,
+            C.REAUTH: self._on_reauth, C.TRACE_CONTEXT: self._on_trace_context,
+            C.TXN_STATUS: self._on_txn_status, C.LOB_CLOSE: self._on_lob_close,
+            C.HEARTBEAT: self._on_unsupported,
+        }
+
+    # ------------------------------------------------------------ plumbing
+
+    @property
+    def txn(self) -> int:
+        return self.es.txn_id if self.es is not None else 0
+
+    def run(self) -> None:
+        try:
+            while True:
+                self._dispatch(self._next_frame())
+        except _Close:
+            pass
+        except (OSError, EOFError) as exc:      # the peer went away (ssl.SSLError is an OSError)
+            log.debug("%s: connection lost: %s", self.peer, exc)
+        except Exception:                       # a bug must not take the server down
+            log.exception("%s: session failed", self.peer)
+        finally:
+            try:
+                self._flush()
+            except OSError:
+                pass
+            self._end_engine_session()
+
+    def _end_engine_session(self) -> None:
+        es, self.es = self.es, None
+        if es is not None:
+            try:
+                es.close()                      # rolls back whatever is open
+            except Exception:
+                log.exception("%s: closing the engine session failed", self.peer)
+
+    def _next_frame(self):
+        """The next complete client frame; header problems and EOF end the session silently."""
+        while True:
+            try:
+                frame = self.reader.next_frame()
+            except ProtocolError as exc:        # bad magic/version/length: silent close (2.2)
+                log.debug("%s: %s", self.peer, exc)
+                raise _Close() from None
+            if frame is not None:
+                return frame
+            self._flush()                       # about to block: send what is queued
+            data = self.sock.recv(RECV_CHUNK)
+            if not data:                        # EOF, possibly mid-frame: silent close
+                raise _Close()
+            self.reader.feed(data)
+
+    def _write(self, data: bytes) -> None:
+        self._out.append(data)
+        self._out_len += len(data)
+        if self._out_len >= SEND_CHUNK:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._out:
+            data = self._out[0] if len(self._out) == 1 else b"".join(self._out)
+            self._out.clear()
+            self._out_len = 0
+            self.sock.sendall(data)
+
+    def _send(self, msg_type: int, payload: bytes = b"") -> None:
+        self._write(framing.encode_header(msg_type, len(payload), self.seq, self.attachment,
+                                          self.txn) + payload)
+        self.seq += 1
+
+    def _error(self, sqlstate: str, message: str, detail: str = "") -> None:
+        self._send(C.ERROR, encode_error((("S", "ERROR"), ("C", sqlstate), ("M", message),
+                                          ("D", detail))))
+
+    def _fatal(self, sqlstate: str, message: str, detail: str = ""):
+        self._error(sqlstate, message, detail)
+        self._flush()
+        raise _Close()
+
+    def _not_negotiated(self, msg_type: int):
+        # The real server prints the type in decimal after "0x" (REFERENCE 2.2, 12.A.18).
+        self._fatal("08P01", "SBWP.FEATURE.NOT_NEGOTIATED",
+                    f"frame 0x{msg_type} requires a feature that was not negotiated for this session")
+
+    def _ready(self, reason: int) -> None:
+        if self.layout == "p1":
+            payload = encode_ready_p1(self.session_id, self.txn, reason, self.features, self.version)
+        else:
+            payload = encode_ready_legacy(self.txn)
+        self._send(C.READY, payload)
+        self.ready_since_extended = True
+
+    def _parameter_status(self, entries) -> None:
+        if self.layout == "p1":                 # legacy sessions never get PARAMETER_STATUS
+            self._send(C.PARAMETER_STATUS, encode_parameter_status(entries))
+
+    def _txn_mismatch(self, frame, name: str) -> None:
+        """ERROR 25000 + READY(3) on a wrong nonzero txn_id; the request runs anyway (12.A.2)."""
+        current = self.txn
+        if frame.txn_id and current and frame.txn_id != current:
+            self._error("25000", "SBWP.TRANSACTION_ID_MISMATCH",
+                        f"{name} frame transaction does not match the current engine transaction")
+            self._ready(3)
+
+    def _need_auth(self, ready: Optional[int] = 2) -> bool:
+        """True when authenticated; otherwise answers 28000 (+ READY unless ``ready`` is None)."""
+        if self.es is not None:
+            return True
+        self._error("28000", "authentication required")
+        if ready is not None:
+            self._ready(ready)
+        return False
+
+    # ------------------------------------------------------------ dispatch (2.2)
+
+    def _dispatch(self, frame) -> None:
+        msg_type, flags = frame.msg_type, frame.flags
+        if flags & C.FLAG_RESERVED_MASK:
+            self._fatal("08P01", "SBWP.HEADER.RESERVED_BITS_SET",
+                        "SBWP frame flags failed closed before payload dispatch")
+        if flags & C.FLAG_COMPRESSED:
+            self._fatal("08P01", "SBWP.COMPRESSION.UNNEGOTIATED_FRAME",
+                        "compressed SBWP frame received but compression was not negotiated")
+        payload = frame.payload
+        if flags & (C.FLAG_CONTINUED | C.FLAG_FINAL) or self.partial is not None:
+            payload = self._fragment(frame)
+            if payload is None:
+                return
+        if msg_type not in C.CLIENT_MESSAGE_TYPES:
+            self._fatal("08P01", "NATIVE_WIRE.PROTOCOL_FATAL",
+                        "unknown SBWP frame type is not recoverable")
+        need = C.GATED_CLIENT_FRAMES.get(msg_type)
+        if msg_type == C.EXTENSION or (need and not self.features & need):
+            self._not_negotiated(msg_type)
+        self._handlers.get(msg_type, self._on_unsupported)(frame, payload)
+
+    def _fragment(self, frame):
+        """QUERY fragments (2.3): joined until FINAL; anything else while open is fatal."""
+        if frame.msg_type != C.QUERY:
+            self._fatal("08P01", "SBWP.PARTIAL_QUERY.INVALID_MESSAGE",
+                        "partial frames are accepted only for QUERY")
+        if not self.features & C.FEATURE_STREAMING:
+            self._not_negotiated(frame.msg_type)
+        if self.partial is None:
+            self.partial = bytearray()
+        self.partial += frame.payload
+        if len(self.partial) > C.MAX_PAYLOAD:
+            self._fatal("54000", "SBWP.PARTIAL_QUERY.PAYLOAD_TOO_LARGE",
+                        "joined partial QUERY exceeds the 64 MiB frame limit")
+        if frame.flags & C.FLAG_FINAL or not frame.flags & C.FLAG_CONTINUED:
+            data, self.partial = bytes(self.partial), None
+            return memoryview(data)
+        return None
+
+    # ------------------------------------------------------------ startup (3.4-3.14)
+
+    def _reset_connection_state(self) -> None:
+        self._end_engine_session()
+        self.attachment = self.session_id = C.ZERO_UUID
+        self.nego, self.layout, self.features, self.version = None, "legacy", 0, 0x0101
+        self.statements.clear()
+        self.portals.clear()
+        self.options.clear()
+        self.trace = None
+
+    def _on_startup(self, frame, payload) -> None:
+        if self.es is not None:                 # a second STARTUP restarts the handshake
+            self._reset_connection_state()
+        try:
+            nego = negotiate(payload, self.profile.supported_features)
+        except StartupRejected as exc:
+            self._fatal(exc.sqlstate, exc.code, exc.detail)
+        self._send(C.AUTH_REQUEST, encode_auth_request(C.AUTH_METHOD_PASSWORD))
+        response = self._next_frame()          # not flag-checked (2.1)
+        if response.msg_type != C.AUTH_RESPONSE:
+            self._fatal("08P01", "expected AUTH_RESPONSE after AUTH_REQUEST")
+        user = nego.params.get("user") or None
+        requested = nego.params.get("database") or ""
+        if self.cfg.dbname and requested and requested != self.cfg.dbname:
+            self._fatal("28000", "Authentication requested a database that is not associated "
+                        "with this server route.", "PARSER_SERVER_IPC.AUTH_DATABASE_MISMATCH")
+        if not self.cfg.users.verify(user, bytes(response.payload)):
+            log.info("%s: authentication failed for user %r", self.peer, user)
+            self._fatal("28000", "Authentication failed.", "SECURITY.AUTHENTICATION.FAILED")
+        try:
+            es = _open_engine_session(self.cfg.engine, user)
+        except Exception:
+            log.exception("%s: could not open an engine session", self.peer)
+            self._fatal("25000", "PARSER_SERVER_IPC.ATTACH_TRANSACTION_REQUIRED",
+                        "engine attach did not publish a transaction")
+        self.es, self.nego, self.user = es, nego, user
+        self.session_id = self.attachment = new_session_uuid()
+        self.layout, self.features, self.version = nego.layout, nego.features, nego.selected_version
+        self._send(C.AUTH_OK, encode_auth_ok(self.session_id))
+        if self.layout == "p1":
+            p = self.profile
+            self._send(C.SERVER_INFO, encode_server_info(self.session_id, p.product, p.channel,
+                                                         p.dialect, p.supported_features))
+            self._parameter_status(startup_parameter_entries(
+                nego, user, self.cfg.users.uuid_of(user), self.txn))
+        self._ready(C.READY_STARTUP)
+        log.debug("%s: %s session for %r, features 0x%x", self.peer, self.layout, user, self.features)
+
+    def _on_unsupported(self, frame, payload) -> None:
+        """HEARTBEAT, or AUTH_RESPONSE outside the handshake (7.11, appendix A)."""
+        self._error("08P01", "unsupported SBWP frame")
+        self._ready(2)
+
+    def _on_terminate(self, frame, payload) -> None:
+        raise _Close()
+
+    # ------------------------------------------------------------ simple query (4)
+
+    def _on_query(self, frame, payload) -> None:
+        if not self._need_auth():
+            return
+        self._txn_mismatch(frame, "QUERY")
+        query = parse_query(payload)
+        flags = query.flags | self._script_trailer_flags(payload)
+        script = bool(flags & 0x180) or statement_separators(query.sql) > 0
+        if flags & 0x10:
+            self._return_sblr(query.sql)
+            return
+        self._run_sql(query.sql, autocommit=bool(flags & C.QUERY_FLAG_AUTOCOMMIT),
+                      script=script, summary=bool(flags & 0x200), ready=True)
+
+    @staticmethod
+    def _script_trailer_flags(payload) -> int:
+        """extra_flags of the optional 24-byte "SBQS" trailer right after the NUL (4.1)."""
+        data = bytes(payload[12:])
+        end = data.find(b"\x00")
+        if end < 0 or len(data) - end - 1 < _SCRIPT_TRAILER.size:
+            return 0
+        magic, version, extra, _size, _count, _hint = _SCRIPT_TRAILER.unpack_from(data, end + 1)
+        return extra if magic == _SCRIPT_MAGIC and version == 1 else 0
+
+    def _run_sql(self, sql: str, *, autocommit: bool, script: bool, summary: bool,
+                 ready: bool) -> None:
+        """Run SQL through the engine and send its result frames (4.1, 4.2, 5.4)."""
+        from ._engine import EngineError
+        self._flush()               # earlier replies must not wait behind this engine work
+        failed = False
+        results = None
+        try:
+            results = self.es.execute_script(sql, autocommit=autocommit)
+            total = 0
+            for result in results:
+                if summary:
+                    for _batch in result.batches():
+                        pass
+                    total += result.rows
+                else:
+                    self._send_result(result)
+            if summary:
+                self._send(C.COMMAND_COMPLETE, encode_command_complete("SCRIPT", total))
+        except EngineError as exc:
+            failed = True
+            self._error(getattr(exc, "sqlstate", None) or "42000",
+                        getattr(exc, "message", None) or str(exc) or "operation rejected",
+                        getattr(exc, "code", None) or "SBSQL.EXECUTION.REJECTED")
+        except (OSError, _Close):
+            raise
+        except Exception as exc:                # engine bug: report it, keep the connection
+            log.exception("%s: engine failure on %r", self.peer, sql[:200])
+            failed = True
+            self._error("42000", str(exc) or "operation rejected", "SBSQL.EXECUTION.REJECTED")
+        finally:
+            close = getattr(results, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:
+                    log.debug("%s: closing the result iterator failed", self.peer, exc_info=True)
+        if ready:
+            self._ready(3 if failed and script else 2)
+
+    def _send_result(self, result) -> None:
+        """[ROW_DESCRIPTION, DATA_ROW...] COMMAND_COMPLETE. No RD for zero rows (4.2)."""
+        described = False
+        for batch in result.batches():
+            if not batch:
+                continue
+            if not described:
+                self._send(C.ROW_DESCRIPTION, self._row_description(result))
+                described = True
+            data, self.seq = rowcodec.encode_data_row_frames(batch, self.seq, self.attachment,
+                                                             self.txn)
+            self._write(data)
+        # read after the batches: a COMMIT's completion already carries the new txn (12.B.4)
+        self._send(C.COMMAND_COMPLETE, encode_command_complete(result.tag, result.rows))
+
+    def _row_description(self, result) -> bytes:
+        columns = [Column(name, oid) for name, oid in zip(result.columns, result.type_oids)]
+        if self.layout == "p1":
+            return encode_row_description_p1(columns)
+        return encode_row_description_legacy(columns)
+
+    def _return_sblr(self, sql: str) -> None:
+        """QUERY flag 0x10: compile only. The dev server has no SBLR compiler, so the
+        envelope is a JSON stand-in with the real frame shape (7.10)."""
+        if statement_separators(sql.strip().rstrip(";")) > 0:
+            self._error("0A000", "SBWP.RETURN_SBLR.MULTI_STATEMENT_REFUSED",
+                        "RETURN_SBLR accepts exactly one statement")
+            self._ready(3)
+            return
+        envelope = json.dumps({"envelope": "SBLRExecutionEnvelope.v3", "dialect": "sbsql",
+                               "source": "scratchbird.devserver", "sql": sql}).encode()
+        digest = struct.unpack("<Q", hashlib.sha256(sql.encode()).digest()[:8])[0]
+        self._send(C.SBLR_COMPILED, struct.pack("<QII", digest, 3, len(envelope)) + envelope)
+        self._send(C.COMMAND_COMPLETE, encode_command_complete("SBLR_COMPILED", 0))
+        self._ready(2)
+
+    # ------------------------------------------------------------ transactions (6)
+
+    def _engine_call(self, fn, tag: str) -> None:
+        from ._engine import EngineError
+        self._flush()
+        try:
+            fn()
+        except EngineError as exc:
+            self._error(getattr(exc, "sqlstate", None) or "42000", exc.message, exc.code)
+            self._ready(2)
+            return
+        self._send(C.COMMAND_COMPLETE, encode_command_complete(tag, 0))
+        self._ready(2)
+
+    def _on_begin(self, frame, payload) -> None:
+        if self._need_auth():                   # payload ignored, no txn check (6.2)
+            self._engine_call(self.es.begin, "BEGIN")
+
+    def _on_commit(self, frame, payload) -> None:
+        if not self._need_auth():
+            return
+        self._txn_mismatch(frame, "TXN_COMMIT")
+        data = bytes(payload)
+        if not ((len(data) == 4 and data[1:4] == b"\x00\x00\x00") or len(data) >= 36):
+            self._error("08P01", "SBWP.COMMIT.IDEMPOTENCY_PAYLOAD_INVALID",
+                        "TxnCommit finality/idempotency payload is truncated or unsupported")
+            self._ready(3)
+            return
+        self._engine_call(self.es.commit, "COMMIT")
+
+    def _on_rollback(self, frame, payload) -> None:
+        if self._need_auth():                   # payload ignored (6.4)
+            self._txn_mismatch(frame, "TXN_ROLLBACK")
+            self._engine_call(self.es.rollback, "ROLLBACK")
+
+    def _on_savepoint(self, frame, payload) -> None:
+        name, sql = {C.TXN_SAVEPOINT: ("TXN_SAVEPOINT", "SAVEPOINT"),
+                     C.TXN_RELEASE: ("TXN_RELEASE", "RELEASE SAVEPOINT"),
+                     C.TXN_ROLLBACK_TO: ("TXN_ROLLBACK_TO", "ROLLBACK TO SAVEPOINT")}[frame.msg_type]
+        if not self._need_auth():
+            return
+        self._txn_mismatch(frame, name)
+        data = bytes(payload)
+        ident = None
+        if len(data) >= 4 and struct.unpack_from("<I", data)[0] == len(data) - 4:
+            ident = data[4:].decode("utf-8", "replace")
+        if ident is None or not _SAVEPOINT_NAME.match(ident):
+            self._error("08P01", "SBWP.SAVEPOINT.INVALID_PAYLOAD",
+                        "savepoint frames require one simple identifier payload")
+            self._ready(3)
+            return
+        # The real server runs the SQL (6.5): tags SAVEPOINT / RELEASE / ROLLBACK, and an
+        # unknown savepoint is an engine error + READY(2). Nothing is undone (12.A.8).
+        self._run_sql(f"{sql} {ident}", autocommit=False, script=False, summary=False, ready=True)
+
+    def _on_txn_status(self, frame, payload) -> None:
+        """Finality query (6.6): this server keeps no commit records, so always "not found"."""
+        if not self._need_auth(ready=3):
+            return
+        data = bytes(payload)
+        if len(data) < 44 or data[0] != 1:
+            self._error("08P01", "SBWP.COMMIT.FINALITY_QUERY_INVALID",
+                        "TxnStatus finality query payload is truncated or unsupported")
+            self._ready(3)
+            return
+        code = b"SBWP.COMMIT.FINALITY_NOT_FOUND"
+        detail = b"no commit finality record for requested idempotency key or finality token"
+        record = (struct.pack("<BBH", 1, 5, 0x0005) + data[4:36] + bytes(24)
+                  + struct.pack("<H", len(code)) + code + struct.pack("<H", len(detail)) + detail)
+        self._send(C.TXN_STATUS, record)
+        self._ready(2)
+
+    # ------------------------------------------------------------ extended protocol (5)
+
+    def _on_parse(self, frame, payload) -> None:
+        self.ready_since_extended = False
+        try:
+            name, sql, oids = parse_parse(payload)
+            size = len(sql.encode("utf-8")) + 4 * len(oids) + len(name)
+            self.statements.put(name, PreparedStatement(sql, oids, size), size)
+        except BindingError as exc:
+            self._error(exc.sqlstate, exc.message, exc.detail)
+            return
+        self._send(C.PARSE_COMPLETE)
+
+    def _on_bind(self, frame, payload) -> None:
+        self.ready_since_extended = False
+        try:
+            if is_array_bind(payload):
+                self._array_bind(payload)
+            else:
+                portal, name, formats, values = parse_bind(payload)
+                stmt = self.statements.get(name)
+                if stmt is None:
+                    raise BindingError("08P01", "invalid BIND payload")
+                fmts = formats_for(formats, len(values))
+                oids = stmt.param_oids
+                literals = [to_literal(v, fmts[i], oids[i] if i < len(oids) else 0)
+                            for i, v in enumerate(values)]
+                sql = substitute(stmt.sql, literals)
+                self.portals.put(portal, sql, len(sql.encode("utf-8")) + len(portal))
+        except BindingError as exc:
+            self._error(exc.sqlstate, exc.message, exc.detail)
+            return
+        self._send(C.BIND_COMPLETE)
+
+    def _array_bind(self, payload) -> None:
+        """P1 array bind (5.8): rows for the one prepared rowset INSERT, into portal ""."""
+        if not self.features & C.FEATURE_ARRAY_BIND:
+            raise BindingError("08P01", "SBWP.FEATURE.NOT_NEGOTIATED",
+                               "array BIND requires the ARRAY_BIND feature")
+        sql = array_bind_sql(parse_array_bind(payload), self.statements.values())
+        self.portals.put("", sql, len(sql.encode("utf-8")))
+
+    def _on_describe(self, frame, payload) -> None:
+        self.ready_since_extended = False
+        _kind, name = parse_describe(payload)  # always looked up among statements (5.3)
+        stmt = self.statements.get(name)
+        oids = stmt.param_oids if stmt is not None else []
+        if self.layout == "p1":
+            body = encode_parameter_description_p1(
+                oids, array_bind=bool(self.features & C.FEATURE_ARRAY_BIND))
+        else:
+            body = encode_parameter_description_legacy(oids)
+        self._send(C.PARAMETER_DESCRIPTION, body)
+
+    def _on_execute(self, frame, payload) -> None:
+        self.ready_since_extended = False
+        if not self._need_auth(ready=None):
+            return
+        portal, _max_rows, flags = parse_execute(payload)
+        self._txn_mismatch(frame, "EXECUTE")
+        sql = self.portals.get(portal)
+        if sql is None:
+            self._error("34000", "bound portal not found")
+            return
+        self._run_sql(sql, autocommit=bool(flags & 0x01), script=False, summary=False,
+                      ready=False)
+
+    def _on_close(self, frame, payload) -> None:
+        self.ready_since_extended = False
+        kind, name = parse_close(payload)
+        if kind == "S":
+            self.statements.pop(name)
+        elif kind == "P":
+            self.portals.pop(name)
+        self._send(C.CLOSE_COMPLETE)
+
+    def _on_sync(self, frame, payload) -> None:
+        if not self.ready_since_extended:
+            self._ready(2)
+
+    # ------------------------------------------------------------ other frames (7)
+
+    def _on_ping(self, frame, payload) -> None:
+        self._send(C.PONG, bytes(payload))
+
+    def _on_set_option(self, frame, payload) -> None:
+        try:
+            name, value = parse_set_option(payload)
+            ok = 1 <= len(name.encode("utf-8")) <= 256 and len(value.encode("utf-8")) <= 4096
+        except MessageFormatError:
+            ok = False
+        if not ok:
+            self._error("08P01", "SBWP.SET_OPTION.INVALID_PAYLOAD",
+                        "SetOption requires one non-empty option name and one bounded value")
+            self._ready(3)
+            return
+        if value:
+            self.options[name] = value
+        else:
+            self.options.pop(name, None)
+        self._parameter_status([("session.option", "updated"), (name, value)])
+        self._ready(C.READY_STATE_CHANGE)
+
+    def _on_reset(self, frame, payload) -> None:
+        data = bytes(payload)
+        if not self._need_auth(ready=3):
+            return
+        if len(data) <= 17 or data[17] == 0:
+            self._error("25001", "NATIVE_WIRE.RESET_REFUSED_OPEN_TRANSACTION",
+                        "reset_session requires rollback_open_transaction when a transaction is open")
+            self._ready(3)
+            return
+        try:
+            self.es.rollback()
+        except Exception:
+            log.exception("%s: reset rollback failed", self.peer)
+            self._error("08006", "SESSION.RESET_TIMEOUT", "reset_session rollback did not complete")
+            self._ready(3)
+            return
+        if not (len(data) > 18 and data[18] == 0):
+            self.statements.clear()
+            self.portals.clear()
+        if not (len(data) > 20 and data[20] == 0):
+            self.trace = None
+        self._parameter_status([("session.reset", "complete"),
+                                ("protocol.selected_version", self.nego.version_text)])
+        self._ready(C.READY_RESET_COMPLETE)
+
+    def _on_reauth(self, frame, payload) -> None:
+        if not len(payload):
+            self._error("28000", "SECURITY.REAUTH_TIMEOUT",
+                        "reauth requires a non-empty engine-verifiable auth payload")
+            self._ready(3)
+        elif self.es is None:
+            self._error("28000", "NATIVE_WIRE.REAUTH_REQUIRED", "reauth requires an authenticated session")
+            self._ready(3)
+        else:                                   # accepted without verification (7.6)
+            self._parameter_status([("security.generation", "refreshed")])
+            self._ready(C.READY_REAUTH_COMPLETE)
+
+    def _on_trace_context(self, frame, payload) -> None:
+        data = bytes(payload)
+        traceparent = None
+        try:
+            pos = 16
+            n = struct.unpack_from("<I", data, pos)[0]
+            tp = data[pos + 4:pos + 4 + n]
+            pos += 4 + n
+            m = struct.unpack_from("<I", data, pos)[0]
+            pos += 4 + m
+            if len(tp) == n and pos + 2 <= len(data):
+                text = tp.decode("ascii")
+                if not text or (len(text) == 55 and text[2] == text[35] == text[52] == "-"):
+                    traceparent = text
+        except (struct.error, UnicodeDecodeError):
+            pass
+        if traceparent is None:
+            self._error("08P01", "NATIVE_WIRE.TRACE_CONTEXT_INVALID",
+                        "trace context requires a W3C traceparent and a tracestate")
+            self._ready(3)
+            return
+        self.trace = traceparent or None
+        self._parameter_status([("traceparent", "present" if traceparent else "absent")])
+        self._ready(C.READY_STATE_CHANGE)
+
+    def _on_cancel(self, frame, payload) -> None:
+        """In-band outcome only (7.2): nothing runs concurrently, so nothing is interrupted."""
+        if self.es is None:
+            self._error("28000", "SECURITY.CANCEL_NOT_AUTHORIZED", "cancel requires an authenticated session")
+            return
+        data = bytes(payload)
+        cancel_id = data[:16] if len(data) >= 16 and any(data[:16]) else _CANCEL_FIXED_UUID
+        if len(data) >= 32 and any(data[16:32]):
+            outcome = ("user_statement_cancelled", "57014", "EXECUTION.QUERY_CANCELLED",
+                       "statement_aborted_transaction_state_reported_by_engine",
+                       "application_decision")
+        else:
+            outcome = ("cancel_target_not_found", "57014", "EXECUTION.CANCEL_TARGET_NOT_FOUND",
+                       "no_known_state_change", "no")
+        self._send(C.CANCEL_ACK, cancel_id + b"\x01")
+        self._send(C.CANCELLED, cancel_id + b"".join(lpstr(v) for v in outcome))
+        self._ready(C.READY_CANCEL_OUTCOME)
+
+    def _on_subscribe(self, frame, payload) -> None:
+        if frame.msg_type == C.SUBSCRIBE:
+            self._send(C.COMMAND_COMPLETE, encode_command_complete("SUBSCRIBE", 0))
+            self._send(C.NOTIFICATION, encode_notification("session", "subscription_active", 0))
+        else:
+            self._send(C.COMMAND_COMPLETE, encode_command_complete("UNSUBSCRIBE", 0))
+        self._ready(2)
+
+    def _on_lob_close(self, frame, payload) -> None:
+        self._error("0A000", "FEATURE.NOT_IMPLEMENTED_RELEASE_BLOCKING",
+                    "LOB locators are not implemented in this release")
+        self._ready(3)
+
+    def _on_copy(self, frame, payload) -> None:
+        """COPY is not emulated: no COPY is ever in progress (7.8)."""
+        if frame.msg_type == C.COPY_FAIL:
+            self._error("57014", "SBSQL.COPY.CLIENT_ABORTED", "client aborted the active COPY stream")
+        else:
+            name = "COPY_DATA" if frame.msg_type == C.COPY_DATA else "COPY_DONE"
+            self._txn_mismatch(frame, name)
+            self._error("08P01", "ASYNC-011",
+                        f"{name} arrived without a prior accepted COPY initiation")
+        self._ready(3)
+
+    def _on_sblr_execute(self, frame, payload) -> None:
+        """SBLR_EXECUTE (7.10): payload checks as the real server; the dev server has no
+        SBLR engine route, so a well-formed envelope is rejected like an engine refusal."""
+        if not self._need_auth(ready=3):
+            return
+        self._txn_mismatch(frame, "SBLR_EXECUTE")
+        data = bytes(payload)
+        if len(data) < 16 or 16 + struct.unpack_from("<I", data, 8)[0] > len(data):
+            err = ("08P01", "SBWP.SBLR_EXECUTE.PAYLOAD_INVALID", "SBLR_EXECUTE payload is malformed")
+        elif struct.unpack_from("<H", data, 12)[0]:
+            err = ("0A000", "SBWP.SBLR_EXECUTE.PARAMETER_BINDING_REQUIRED",
+                   "SBLR_EXECUTE requires a non-empty envelope and 0 params")
+        elif not struct.unpack_from("<I", data, 8)[0]:
+            err = ("08P01", "SBWP.SBLR_EXECUTE.EMPTY_ENVELOPE",
+                   "SBLR_EXECUTE requires a non-empty envelope and 0 params")
+        else:
+            err = ("42000", "The engine rejected the admitted SBLR envelope.",
+                   "SB_ENGINE_API_INVALID_REQUEST")
+        self._error(*err)
+        self._ready(3)
