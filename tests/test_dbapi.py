@@ -135,7 +135,7 @@ def test_param_styles(conn):
 
 
 def test_param_errors(conn):
-    with pytest.raises(scratchbird.ProgrammingError, match="missing"):
+    with pytest.raises(scratchbird.ProgrammingError, match="no value was given for :b"):
         conn.execute("SELECT :a, :b", {"a": 1})
     with pytest.raises(scratchbird.ProgrammingError):
         conn.execute("SELECT ?", (1, 2))

@@ -103,7 +103,11 @@ class ClientProtocol:
 
     def _next_frame(self):
         try:
-            return self.reader.next_frame()
+            frame = self.reader.next_frame()
+            if frame is None and self.reader.buffered >= 4 and self.reader.peek(4) != c.MAGIC:
+                # Check the magic before 40 bytes are in: the text banner is shorter.
+                framing.decode_header(self.reader.peek(4) + bytes(36))
+            return frame
         except ProtocolError as exc:
             self.broken = True
             if self.reader.peek(len(_BANNER)).startswith(_BANNER[:4]):
