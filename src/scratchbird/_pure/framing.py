@@ -105,7 +105,7 @@ class FrameReader:
 
     def peek(self, n):
         """Up to ``n`` unread bytes, without consuming them."""
-        n = min(n, self._size)
+        n = max(0, min(n, self._size))  # a negative n would slice from the chunk's end
         out = bytearray()
         pos = self._pos
         for chunk in self._chunks:

@@ -65,7 +65,10 @@ class TextRowDecoder:
             return None
         if kind == KIND_INT:
             if _INT_RE.match(raw):
-                return int(raw)
+                try:
+                    return int(raw)
+                except ValueError:  # more digits than sys.get_int_max_str_digits() allows
+                    pass
         elif kind == KIND_BOOL:
             low = raw.lower()
             if low in _TRUE:
@@ -74,7 +77,10 @@ class TextRowDecoder:
                 return False
         elif kind == KIND_DECIMAL:
             if _DEC_RE.match(raw):
-                return Decimal(raw.decode("ascii"))
+                try:
+                    return Decimal(raw.decode("ascii"))
+                except ArithmeticError:  # exponent beyond the decimal module's range
+                    pass
         return _text(raw, column)
 
     def decode_row(self, payload):

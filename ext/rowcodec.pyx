@@ -1,0 +1,636 @@
+"""DATA_ROW codec for text-value sessions (compiled twin of ``scratchbird._pure.rowcodec``).
+
+Same names, behaviour and messages as the pure twin, which is the readable reference.
+Decoding is chosen once per column from the declared type code (REFERENCE 8.2-8.4):
+16 -> bool, 20 -> int, 1700 -> Decimal, anything else -> str; a value that does not
+parse under its column's hint comes back as ``str``. NULL policy: REFERENCE 8.5.
+
+``read_data_rows`` is the driver's hot path: it walks the reader's first received chunk
+in C, parsing 40-byte headers and DATA_ROW payloads in place (REFERENCE 2, 4.6), and
+converts values without a Python-level call per value except ``Decimal``. A frame that
+spans chunks or carries flags goes through ``reader.next_frame()`` so that it behaves
+exactly as the reader says.
+"""
+cimport cython
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_Check, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.long cimport PyLong_FromLongLong, PyLong_FromString, PyLong_FromUnsignedLongLong
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
+from cpython.pyport cimport PY_SSIZE_T_MAX
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
+from cpython.unicode cimport PyUnicode_CheckExact, PyUnicode_DecodeASCII, PyUnicode_DecodeUTF8
+from libc.stdint cimport int32_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcmp, memcpy, memset
+
+import math
+import struct
+from decimal import Decimal
+
+from scratchbird._compiled.framing import encode_header
+from scratchbird._constants import DATA_ROW, OID_BOOL, OID_INT8, OID_NUMERIC, ZERO_UUID
+from scratchbird.errors import DataError, ProtocolError
+
+cdef extern from "Python.h":
+    const char* _utf8_of "PyUnicode_AsUTF8AndSize"(object, Py_ssize_t*) except NULL
+    void PyObject_GC_UnTrack(object)
+
+__all__ = ["DEFAULT_NULL_MARKERS", "TextRowDecoder", "read_data_rows", "encode_data_row",
+           "encode_data_row_frames"]
+
+DEFAULT_NULL_MARKERS = (b"<NULL>", b"NULL", b"")
+
+# converter kinds, chosen once per column (same values as the pure twin)
+KIND_TEXT = 0
+KIND_BOOL = 1
+KIND_INT = 2
+KIND_DECIMAL = 3
+
+_KIND_FOR_OID = {OID_BOOL: KIND_BOOL, OID_INT8: KIND_INT, OID_NUMERIC: KIND_DECIMAL}
+_U16x2 = struct.Struct("<HH")
+_I32 = struct.Struct("<i")
+
+cdef object _Decimal = Decimal
+
+cdef enum:
+    HDR = 40                   # REFERENCE 2
+    DATA_ROW_TYPE = 0x45       # REFERENCE appendix A
+    MAX_PAYLOAD_C = 67108864   # REFERENCE 2
+    K_TEXT = 0
+    K_BOOL = 1
+    K_INT = 2
+    K_DECIMAL = 3
+    STOP_SHORT = 0             # next frame not complete inside this chunk
+    STOP_OTHER = 1             # next frame is not a DATA_ROW
+    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
+    STOP_LIMIT = 3             # max_rows reached
+
+
+cdef inline uint32_t _u32(const uint8_t* p) noexcept nogil:
+    return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+
+
+cdef inline void _put_u32(uint8_t* p, uint32_t v) noexcept nogil:
+    p[0] = v & 0xFF
+    p[1] = (v >> 8) & 0xFF
+    p[2] = (v >> 16) & 0xFF
+    p[3] = v >> 24
+
+
+cdef inline uint8_t _lower(uint8_t c) noexcept nogil:
+    # bytes.lower(): ASCII letters only
+    return c + 32 if c'A' <= c <= c'Z' else c
+
+
+# --- value converters: return None when the text does not parse under the hint ---
+
+cdef object _parse_int(const uint8_t* p, Py_ssize_t n):
+    """``[+-]?[0-9]+`` -> int; any digit count (INT128/UINT64 exceed 64 bits, REFERENCE 8.3)."""
+    cdef Py_ssize_t i = 0
+    cdef bint neg = False
+    cdef uint64_t acc = 0
+    cdef uint8_t d
+    if n > 0 and (p[0] == c'+' or p[0] == c'-'):
+        neg = p[0] == c'-'
+        i = 1
+    if i == n:
+        return None
+    if n - i <= 19:        # 19 decimal digits always fit in a u64
+        while i < n:
+            d = p[i] - c'0'
+            if d > 9:
+                return None
+            acc = acc * 10 + d
+            i += 1
+        if not neg:
+            return PyLong_FromUnsignedLongLong(acc)
+        if acc <= 0x8000000000000000:
+            return PyLong_FromLongLong(<long long>(<uint64_t>0 - acc))
+        return -PyLong_FromUnsignedLongLong(acc)
+    while i < n:
+        if <uint8_t>(p[i] - c'0') > 9:
+            return None
+        i += 1
+    digits = PyBytes_FromStringAndSize(<const char*>p, n)   # NUL-terminated for the C API
+    try:
+        return PyLong_FromString(PyBytes_AS_STRING(digits), NULL, 10)
+    except ValueError:      # more digits than sys.get_int_max_str_digits() allows
+        return None
+
+
+cdef object _parse_bool(const uint8_t* p, Py_ssize_t n):
+    """t/true/1 and f/false/0 in any case (REFERENCE 8.4)."""
+    cdef uint8_t c
+    if n == 1:
+        c = _lower(p[0])
+        if c == c't' or c == c'1':
+            return True
+        if c == c'f' or c == c'0':
+            return False
+    elif n == 4:
+        if (_lower(p[0]) == c't' and _lower(p[1]) == c'r' and _lower(p[2]) == c'u'
+                and _lower(p[3]) == c'e'):
+            return True
+    elif n == 5:
+        if (_lower(p[0]) == c'f' and _lower(p[1]) == c'a' and _lower(p[2]) == c'l'
+                and _lower(p[3]) == c's' and _lower(p[4]) == c'e'):
+            return False
+    return None
+
+
+cdef inline bint _digit(uint8_t c) noexcept nogil:
+    return c'0' <= c <= c'9'
+
+
+cdef object _parse_decimal(const uint8_t* p, Py_ssize_t n):
+    """``[+-]?(digits[.digits]|.digits)([eE][+-]?digits)?`` -> Decimal (the pure twin's _DEC_RE)."""
+    cdef Py_ssize_t i = 0, digits = 0, exp_start
+    if n > 0 and (p[0] == c'+' or p[0] == c'-'):
+        i = 1
+    while i < n and _digit(p[i]):
+        i += 1
+        digits += 1
+    if i < n and p[i] == c'.':
+        i += 1
+        while i < n and _digit(p[i]):
+            i += 1
+            digits += 1
+    if digits == 0:
+        return None
+    if i < n and (p[i] == c'e' or p[i] == c'E'):
+        i += 1
+        if i < n and (p[i] == c'+' or p[i] == c'-'):
+            i += 1
+        exp_start = i
+        while i < n and _digit(p[i]):
+            i += 1
+        if i == exp_start:
+            return None
+    if i != n:
+        return None
+    try:
+        return _Decimal(PyUnicode_DecodeASCII(<const char*>p, n, NULL))
+    except ArithmeticError:  # exponent beyond the decimal module's range
+        return None
+
+
+cdef _utf8_error(TextRowDecoder dec, exc):
+    cdef Py_ssize_t col = dec._err_col
+    dec._err_col = -1
+    return DataError(f"column {col}: value is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+
+
+cdef class TextRowDecoder:
+    """Turns DATA_ROW payloads of a text-value result into tuples.
+
+    ``type_oids``, ``null_markers``, ``raw_text`` and ``kinds`` are settable; assign a
+    new value rather than mutating one in place, so the C-side copies follow.
+    """
+
+    cdef object _type_oids
+    cdef object _null_markers
+    cdef object _raw_text
+    cdef object _kinds
+    cdef bytes _kind_codes       # one K_* byte per column
+    cdef Py_ssize_t _ncols
+    cdef bint _use_markers       # not raw_text
+    cdef tuple _markers          # the bytes-like null markers, as bytes
+    cdef uint64_t _marker_lens   # bit n set: a marker is n bytes long (n < 64)
+    cdef bint _long_markers      # a marker is 64 bytes or longer
+    cdef bint _odd_markers       # null_markers is no plain collection: test with `in`
+    cdef Py_ssize_t _err_col     # column being UTF-8 decoded, for the DataError message
+    cdef dict __dict__           # like the pure class, instances take extra attributes
+
+    def __cinit__(self):
+        # safe state even if __init__ is skipped (a subclass, or __new__)
+        self._kind_codes = b""
+        self._markers = ()
+        self._err_col = -1
+
+    def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False):
+        self.type_oids = tuple(type_oids)
+        self.null_markers = tuple(bytes(m) for m in null_markers)
+        self.raw_text = bool(raw_text)
+        self.kinds = tuple(KIND_TEXT if raw_text else _KIND_FOR_OID.get(oid, KIND_TEXT)
+                           for oid in self.type_oids)
+
+    @property
+    def type_oids(self):
+        return self._type_oids
+
+    @type_oids.setter
+    def type_oids(self, value):
+        self._type_oids = value
+
+    @property
+    def null_markers(self):
+        return self._null_markers
+
+    @null_markers.setter
+    def null_markers(self, value):
+        markers = []
+        lens = 0
+        long_markers = False
+        odd = type(value) not in (tuple, list, set, frozenset)
+        if not odd:
+            for m in value:
+                if isinstance(m, (bytes, bytearray)):
+                    m = bytes(m)
+                    markers.append(m)
+                    if len(m) < 64:
+                        lens |= 1 << len(m)
+                    else:
+                        long_markers = True
+                elif not isinstance(m, str):    # a str never equals bytes; others might
+                    odd = True
+        self._markers = tuple(markers)
+        self._marker_lens = lens
+        self._long_markers = long_markers
+        self._odd_markers = odd     # then `raw in null_markers`, per value, as the pure twin
+        self._null_markers = value
+
+    @property
+    def raw_text(self):
+        return self._raw_text
+
+    @raw_text.setter
+    def raw_text(self, value):
+        self._use_markers = not value
+        self._raw_text = value
+
+    @property
+    def kinds(self):
+        return self._kinds
+
+    @kinds.setter
+    def kinds(self, value):
+        codes = bytearray(len(value))
+        for i, kind in enumerate(value):
+            # compared as the pure twin compares, in its order; anything else is text
+            codes[i] = (K_INT if kind == KIND_INT else K_BOOL if kind == KIND_BOOL
+                        else K_DECIMAL if kind == KIND_DECIMAL else K_TEXT)
+        self._kind_codes = bytes(codes)
+        self._ncols = len(codes)
+        self._kinds = value
+
+    @property
+    def ncolumns(self):
+        return self._ncols
+
+    cdef inline bint _is_marker(self, const uint8_t* p, Py_ssize_t n) noexcept:
+        cdef bytes m
+        if n < 64:
+            if not (self._marker_lens >> n) & 1:
+                return False
+        elif not self._long_markers:
+            return False
+        for m in self._markers:
+            if PyBytes_GET_SIZE(m) == n and memcmp(PyBytes_AS_STRING(m), p, n) == 0:
+                return True
+        return False
+
+    cdef inline object _convert(self, const uint8_t* p, Py_ssize_t n, uint8_t kind, Py_ssize_t col):
+        if self._use_markers:
+            if self._odd_markers:
+                if PyBytes_FromStringAndSize(<const char*>p, n) in self._null_markers:
+                    return None
+            elif self._is_marker(p, n):
+                return None
+        if kind == K_INT:
+            value = _parse_int(p, n)
+        elif kind == K_BOOL:
+            value = _parse_bool(p, n)
+        elif kind == K_DECIMAL:
+            value = _parse_decimal(p, n)
+        else:
+            value = None
+        if value is None:
+            self._err_col = col
+            value = PyUnicode_DecodeUTF8(<const char*>p, n, NULL)
+            self._err_col = -1
+        return value
+
+    cdef tuple _decode(self, const uint8_t* p, Py_ssize_t n):
+        """One DATA_ROW payload (REFERENCE 4.6); checks every length against ``n``.
+
+        A UnicodeDecodeError leaves ``_err_col`` set; callers turn it into DataError.
+        """
+        cdef Py_ssize_t ncols, nbitmap, pos, i
+        cdef int32_t length
+        cdef bytes codes = self._kind_codes     # held: a finalizer may reassign kinds
+        cdef const uint8_t* kinds = <const uint8_t*>PyBytes_AS_STRING(codes)
+        cdef tuple row
+        if n < 4:
+            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
+        ncols = p[0] | (p[1] << 8)
+        nbitmap = p[2] | (p[3] << 8)
+        if ncols != self._ncols:
+            raise ProtocolError(
+                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {self._ncols}")
+        if nbitmap != (ncols + 7) >> 3:
+            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
+        pos = 4 + nbitmap
+        if pos > n:
+            raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
+        row = PyTuple_New(ncols)
+        for i in range(ncols):
+            if p[4 + (i >> 3)] & (1 << (i & 7)):
+                value = None
+            else:
+                if n - pos < 4:
+                    raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
+                length = <int32_t>_u32(p + pos)
+                pos += 4
+                if length == -1:    # never sent by the server; accepted (REFERENCE 4.6)
+                    value = None
+                elif length < 0 or length > n - pos:
+                    raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
+                else:
+                    value = self._convert(p + pos, length, kinds[i], i)
+                    pos += length
+            Py_INCREF(value)                  # PyTuple_SET_ITEM steals a reference
+            PyTuple_SET_ITEM(row, i, value)
+        if pos != n:
+            raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
+        # Values are None, bool, int, str or Decimal, none of them containers, so the row
+        # can never be in a reference cycle: the collector would untrack it on its first
+        # pass anyway (CPython's tuple untracking); doing it now spares every pass.
+        PyObject_GC_UnTrack(row)
+        return row
+
+    def decode_row(self, payload):
+        """One DATA_ROW payload (REFERENCE 4.6) to a tuple."""
+        cdef Py_buffer view
+        PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
+        try:
+            return self._decode(<const uint8_t*>view.buf, view.len)
+        except UnicodeDecodeError as exc:
+            if self._err_col < 0:
+                raise
+            raise _utf8_error(self, exc) from None
+        finally:
+            PyBuffer_Release(&view)
+
+
+# --- the frame loop ---
+
+cdef struct Scan:
+    Py_ssize_t pos      # where scanning stopped; on an error, how far the reader is consumed
+    Py_ssize_t count    # rows appended
+    int stop            # STOP_*
+
+
+cdef int _raise_header(const uint8_t* h, object max_payload) except -1:
+    # the messages of decode_header (REFERENCE 2, 2.2 step 1)
+    if memcmp(h, b"SBWP", 4) != 0:
+        raise ProtocolError(
+            f"bad SBWP magic {PyBytes_FromStringAndSize(<const char*>h, 4)!r} (expected b'SBWP')")
+    if h[4] != 1 or h[5] != 1:
+        raise ProtocolError(f"unsupported SBWP header version {h[4]}.{h[5]} (expected 1.1)")
+    raise ProtocolError(f"SBWP frame length {_u32(h + 8)} exceeds the limit of {max_payload} bytes")
+
+
+cdef int _scan(TextRowDecoder dec, const uint8_t* buf, Py_ssize_t end, object rows,
+               Py_ssize_t limit, long long max_len, object max_payload, Scan* st) except -1:
+    """Decode complete, flag-free DATA_ROW frames of ``buf[st.pos:end]`` into ``rows``."""
+    cdef Py_ssize_t pos = st.pos, total
+    cdef const uint8_t* h
+    st.stop = STOP_LIMIT
+    while st.count < limit:
+        if end - pos < HDR:
+            st.stop = STOP_SHORT
+            break
+        h = buf + pos
+        st.pos = pos        # a bad header stays in the reader, as peek_type() leaves it
+        if memcmp(h, b"SBWP", 4) != 0 or h[4] != 1 or h[5] != 1 or _u32(h + 8) > max_len:
+            _raise_header(h, max_payload)
+        if h[6] != DATA_ROW_TYPE:
+            st.stop = STOP_OTHER
+            break
+        total = HDR + <Py_ssize_t>_u32(h + 8)
+        if end - pos < total:
+            st.stop = STOP_SHORT
+            break
+        if h[7] != 0:
+            st.stop = STOP_FLAGS
+            break
+        st.pos = pos + total    # a row that fails to decode is consumed, as next_frame() does
+        rows.append(dec._decode(h + HDR, total - HDR))
+        st.count += 1
+        pos += total
+    st.pos = pos
+    return 0
+
+
+cdef Py_ssize_t _row_limit(object max_rows) except -1:
+    """``max_rows`` as a C count, with the pure twin's ``count < max_rows`` meaning."""
+    if not isinstance(max_rows, int):
+        if not 0 < max_rows:    # raises the pure twin's TypeError for non-numbers
+            return 0
+        if max_rows >= PY_SSIZE_T_MAX:
+            return PY_SSIZE_T_MAX
+        return math.ceil(max_rows)
+    if max_rows <= 0:
+        return 0
+    if max_rows >= PY_SSIZE_T_MAX:
+        return PY_SSIZE_T_MAX
+    return max_rows
+
+
+cdef bint _int_limit(object value, long long* out) except -1:
+    # an int max_payload clamped to [-1, 2**32]: every u32 length compares the same
+    if not isinstance(value, int):
+        return False
+    out[0] = 0x100000000 if value > 0x100000000 else (-1 if value < -1 else value)
+    return True
+
+
+def read_data_rows(reader, decoder, rows, max_rows):
+    """Decode consecutive complete DATA_ROW frames from ``reader`` into ``rows``.
+
+    Stops at ``max_rows``, at the first frame of another type, or when the next frame is
+    not complete yet; that frame stays in the reader. Returns the number of rows added.
+    """
+    cdef Py_ssize_t limit = _row_limit(max_rows), count = 0, start, end
+    cdef long long max_len = 0
+    cdef TextRowDecoder dec
+    cdef Scan st
+    cdef Py_buffer view
+    max_payload = getattr(reader, "max_payload", None)
+    if type(decoder) is not TextRowDecoder or not _int_limit(max_payload, &max_len):
+        # another decoder (or an odd reader): the pure twin's loop, one frame at a time
+        while count < limit and reader.peek_type() == DATA_ROW:
+            rows.append(decoder.decode_row(reader.next_frame().payload))
+            count += 1
+        return count
+    dec = decoder
+    while count < limit:
+        chunk, start, end = reader.contiguous()
+        PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE)
+        if start < 0 or start > end or end > view.len:   # never trust: leave it to the reader
+            start = end = 0
+        st.pos = start
+        st.count = 0
+        try:
+            _scan(dec, <const uint8_t*>view.buf, end, rows, limit - count, max_len, max_payload, &st)
+        except UnicodeDecodeError as exc:
+            if dec._err_col < 0:
+                raise
+            raise _utf8_error(dec, exc) from None
+        finally:
+            PyBuffer_Release(&view)
+            if st.pos > start:
+                reader.consume(st.pos - start)
+        count += st.count
+        if st.stop == STOP_OTHER or count >= limit:
+            break
+        if st.stop == STOP_SHORT and st.count:
+            continue            # the chunk is used up: look at the next one
+        # spans chunks, carries flags, or is not complete yet: one frame the reader's way
+        if reader.peek_type() != DATA_ROW:
+            break
+        rows.append(dec.decode_row(reader.next_frame().payload))
+        count += 1
+    return count
+
+
+# --- encoding (the dev server's bulk path) ---
+
+cdef struct Out:
+    uint8_t* data
+    Py_ssize_t len
+    Py_ssize_t cap
+
+
+cdef int _reserve(Out* o, Py_ssize_t extra) except -1:
+    cdef Py_ssize_t cap
+    cdef uint8_t* data
+    if extra <= o.cap - o.len:
+        return 0
+    cap = o.cap * 2 if o.cap else 4096
+    if cap - o.len < extra:
+        cap = o.len + extra
+    data = <uint8_t*>PyMem_Realloc(o.data, cap)
+    if data == NULL:
+        raise MemoryError()
+    o.data = data
+    o.cap = cap
+    return 0
+
+
+cdef int _append(Out* o, bytes data) except -1:
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    _reserve(o, n)
+    memcpy(o.data + o.len, PyBytes_AS_STRING(data), n)
+    o.len += n
+    return 0
+
+
+cdef int _encode_row_fast(Out* o, object values) except -1:
+    """Append the DATA_ROW payload of a list/tuple of bytes, str and None.
+
+    Returns 0, with nothing appended, when a value needs the generic path.
+    """
+    cdef Py_ssize_t n = len(values), nb, start = o.len, i, m
+    cdef bint is_list = type(values) is list
+    cdef const char* s
+    if n > 0xFFFF:
+        return 0
+    nb = (n + 7) >> 3
+    _reserve(o, 4 + nb)
+    o.data[start] = n & 0xFF
+    o.data[start + 1] = n >> 8
+    o.data[start + 2] = nb & 0xFF
+    o.data[start + 3] = nb >> 8
+    memset(o.data + start + 4, 0, nb)
+    o.len += 4 + nb
+    for i in range(n):
+        value = (<list>values)[i] if is_list else (<tuple>values)[i]
+        if value is None:
+            o.data[start + 4 + (i >> 3)] |= 1 << (i & 7)
+            continue
+        if PyBytes_Check(value):
+            s = PyBytes_AS_STRING(value)
+            m = PyBytes_GET_SIZE(value)
+        elif PyUnicode_CheckExact(value):
+            s = _utf8_of(value, &m)     # raises str.encode()'s UnicodeEncodeError
+        else:
+            o.len = start
+            return 0
+        if m > 0x7FFFFFFF:
+            o.len = start
+            return 0
+        _reserve(o, 4 + m)
+        _put_u32(o.data + o.len, <uint32_t>m)
+        memcpy(o.data + o.len + 4, s, m)
+        o.len += 4 + m
+    return 1
+
+
+def _encode_data_row_generic(values):
+    # any other sequence or value type: the pure twin's steps, for its results and errors
+    ncols = len(values)
+    bitmap = bytearray((ncols + 7) // 8)
+    parts = [b""]
+    for i, value in enumerate(values):
+        if value is None:
+            bitmap[i >> 3] |= 1 << (i & 7)
+            continue
+        if isinstance(value, str):
+            value = value.encode("utf-8")
+        parts.append(_I32.pack(len(value)))
+        parts.append(value)
+    parts[0] = _U16x2.pack(ncols, len(bitmap)) + bytes(bitmap)
+    return b"".join(parts)
+
+
+def encode_data_row(values):
+    """DATA_ROW payload from a sequence of ``bytes`` (or ``str``) values; None is a bitmap NULL."""
+    cdef Out o
+    o.data = NULL
+    o.len = o.cap = 0
+    if type(values) is tuple or type(values) is list:
+        try:
+            if _encode_row_fast(&o, values):
+                return PyBytes_FromStringAndSize(<const char*>o.data, o.len)
+        finally:
+            PyMem_Free(o.data)
+    return _encode_data_row_generic(values)
+
+
+def encode_data_row_frames(rows, sequence, attachment_id=ZERO_UUID, txn_id=0):
+    """Whole DATA_ROW frames for many rows (the dev server's bulk path).
+
+    Returns ``(frames_bytes, next_sequence)``.
+    """
+    cdef Out o
+    cdef Py_ssize_t count = 0, at, plen
+    cdef uint8_t header[HDR]
+    cdef uint32_t seq32 = 0
+    o.data = NULL
+    o.len = o.cap = 0
+    try:
+        for row in rows:
+            at = o.len
+            _reserve(&o, HDR)
+            o.len += HDR
+            if not ((type(row) is tuple or type(row) is list) and _encode_row_fast(&o, row)):
+                _append(&o, _encode_data_row_generic(row))
+            plen = o.len - at - HDR
+            if count == 0:
+                # the first header goes through encode_header: the argument checks and
+                # errors of the pure twin; later rows patch length and sequence into it
+                first = encode_header(DATA_ROW, plen, sequence, attachment_id, txn_id)
+                memcpy(header, PyBytes_AS_STRING(first), HDR)
+                seq32 = _u32(header + 12)
+            elif plen > MAX_PAYLOAD_C:
+                raise ProtocolError(f"SBWP payload of {plen} bytes exceeds the 64 MiB frame limit")
+            memcpy(o.data + at, header, HDR)
+            _put_u32(o.data + at + 8, <uint32_t>plen)
+            _put_u32(o.data + at + 12, seq32 + <uint32_t>count)   # wraps like `& 0xFFFFFFFF`
+            count += 1
+        if count == 0:
+            return b"", sequence
+        return PyBytes_FromStringAndSize(<const char*>o.data, o.len), sequence + count
+    finally:
+        PyMem_Free(o.data)
