@@ -183,20 +183,17 @@ class Connection:
 
     def commit(self) -> None:
         """Commit (TXN_COMMIT with the 4-byte payload, REFERENCE 6.3)."""
-        self._check_open()
-        if self._autocommit:
-            return
-        response = self._request(lambda proto: proto.commit_frame())
-        self._in_transaction = False
-        if response.error:
-            raise response.error
+        self._end_transaction(lambda proto: proto.commit_frame())
 
     def rollback(self) -> None:
         """Roll back (TXN_ROLLBACK, REFERENCE 6.4)."""
+        self._end_transaction(lambda proto: proto.rollback_frame())
+
+    def _end_transaction(self, make_frame) -> None:
         self._check_open()
         if self._autocommit:
             return
-        response = self._request(lambda proto: proto.rollback_frame())
+        response = self._request(make_frame)
         self._in_transaction = False
         if response.error:
             raise response.error
