@@ -55,6 +55,7 @@ class Response:
     parameters: Dict[str, str] = field(default_factory=dict)
     pong: Optional[bytes] = None
     notifications: list = field(default_factory=list)
+    done: bool = False   # False while a streaming read has returned early
 
 
 class ClientProtocol:
@@ -250,11 +251,13 @@ class ClientProtocol:
             self._decoder = None
         return result
 
-    def read_response(self) -> Optional[Response]:
+    def read_response(self, row_limit: Optional[int] = None) -> Optional[Response]:
         """Consume received frames of the current request; the Response at its READY.
 
         Returns None when more bytes are needed. PING is answered by PONG alone (no
-        READY), so a PONG also completes a request.
+        READY), so a PONG also completes a request. With ``row_limit`` (streaming), the
+        unfinished Response (``done`` False) is also returned as soon as the current
+        result holds ``row_limit`` rows; the caller takes them and calls again.
         """
         response = self._response
         if response is None:
@@ -262,8 +265,10 @@ class ClientProtocol:
         while True:
             result = self._result
             if result is not None and self._decoder is not None and not result.complete:
+                budget = (1 << 62) if row_limit is None else row_limit - len(result.rows)
                 try:
-                    rowcodec.read_data_rows(self.reader, self._decoder, result.rows, 1 << 62)
+                    if budget > 0:
+                        rowcodec.read_data_rows(self.reader, self._decoder, result.rows, budget)
                 except ProtocolError:
                     self.broken = True
                     raise
@@ -271,6 +276,8 @@ class ClientProtocol:
                     if response.error is None:
                         response.error = exc
                     self._decoder = None
+                if row_limit is not None and len(result.rows) >= row_limit:
+                    return response
             frame = self._next_frame()
             if frame is None:
                 return None
@@ -323,6 +330,7 @@ class ClientProtocol:
 
     def _finish(self) -> Response:
         response = self._response
+        response.done = True
         self._response = None
         self._result = None
         self._decoder = None

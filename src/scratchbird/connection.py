@@ -18,6 +18,8 @@ from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, Inte
 
 __all__ = ["Connection", "connect"]
 
+_DRAIN_ROWS = 8192
+
 
 def connect(dsn: Optional[str] = None, **kwargs: Any) -> "Connection":
     """Open a connection. ``dsn`` is a URI (``scratchbird://user:pw@host:port/db?...``)
@@ -39,6 +41,7 @@ class Connection:
         self._proto: Optional[ClientProtocol] = None
         self._autocommit = False
         self._in_transaction = False
+        self._streaming: Optional[Response] = None
         self.closed = False
         self._open()
 
@@ -147,39 +150,70 @@ class Connection:
 
     # ------------------------------------------------------------ requests
 
-    def _request(self, make_frame) -> Response:
+    def _request(self, make_frame, row_limit: Optional[int] = None) -> Response:
+        """Send one request and read its response (up to ``row_limit`` rows when
+        streaming: then the Response may come back unfinished, see ``_read_more``)."""
         with self._lock:
             proto = self._check_open()
-            transport = self._transport
+            self._drain_stream()
             try:
-                transport.send(make_frame(proto))
-                response = proto.read_response()
-                while response is None:
-                    proto.feed(transport.recv())
-                    response = proto.read_response()
-            except BaseException as exc:
-                # Mid-response the byte stream is out of step: the connection cannot be
-                # reused. Close it rather than leave it half-broken.
+                self._transport.send(make_frame(proto))
+            except BaseException:
                 self._close_transport()
-                if isinstance(exc, ProtocolError):
-                    raise ProtocolError(f"{exc}; the connection is closed") from None
                 raise
-            return response
+            return self._read(row_limit)
 
-    def _execute_sql(self, sql: str) -> Response:
+    def _read(self, row_limit: Optional[int]) -> Response:
+        proto, transport = self._proto, self._transport
+        try:
+            response = proto.read_response(row_limit)
+            while response is None:
+                proto.feed(transport.recv())
+                response = proto.read_response(row_limit)
+        except BaseException as exc:
+            # Mid-response the byte stream is out of step: the connection cannot be
+            # reused. Close it rather than leave it half-broken.
+            self._streaming = None
+            self._close_transport()
+            if isinstance(exc, ProtocolError):
+                raise ProtocolError(f"{exc}; the connection is closed") from None
+            raise
+        self._streaming = None if response.done else response
+        return response
+
+    def _read_more(self, response: Response, row_limit: int) -> Response:
+        """Continue an unfinished (streaming) response."""
+        with self._lock:
+            self._check_open()
+            if self._streaming is not response:
+                raise InterfaceError("this result was abandoned: another request ran on the connection")
+            return self._read(row_limit)
+
+    def _drain_stream(self) -> None:
+        """Read and drop the rest of an unfinished streaming response, so the next
+        request starts in step (its cursor sees the rows it had, then the end)."""
+        response = self._streaming
+        while response is not None and not response.done:
+            for result in response.results:
+                result.rows = []  # new lists: the cursor keeps the rows it already had
+            response = self._read(_DRAIN_ROWS)
+
+    def _execute_sql(self, sql: str, row_limit: Optional[int] = None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
-        response = self._request(lambda proto: proto.query_frame(sql, flags))
+        response = self._request(lambda proto: proto.query_frame(sql, flags), row_limit)
         if not self._autocommit:
             self._in_transaction = True
         return response
 
     # ------------------------------------------------------------ PEP 249
 
-    def cursor(self, *, raw_text: Optional[bool] = None):
-        """A new cursor (``raw_text`` overrides the connection's setting for it)."""
+    def cursor(self, *, raw_text: Optional[bool] = None, stream: bool = False):
+        """A new cursor. ``raw_text`` overrides the connection's NULL/text setting for
+        it; ``stream=True`` returns rows as they arrive, ``itersize`` at a time, instead
+        of reading whole results at ``execute()`` (constant memory for huge results)."""
         from scratchbird.cursor import Cursor
         self._check_open()
-        return Cursor(self, raw_text=raw_text)
+        return Cursor(self, raw_text=raw_text, stream=stream)
 
     def commit(self) -> None:
         """Commit (TXN_COMMIT with the 4-byte payload, REFERENCE 6.3)."""

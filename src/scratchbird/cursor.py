@@ -15,16 +15,25 @@ _STATEMENT_SEPARATOR = "\n;\n"   # the newline ends a trailing -- comment first
 
 
 class Cursor:
-    """PEP 249 cursor. Results are read whole at ``execute()``; several result sets
-    (a multi-statement query) are walked with ``nextset()``."""
+    """PEP 249 cursor.
 
-    def __init__(self, connection, raw_text: Optional[bool] = None) -> None:
+    By default a result is read whole at ``execute()``. With ``stream=True`` (see
+    ``Connection.cursor``) rows are read ``itersize`` at a time as they are fetched, so
+    a huge result costs constant memory; the rest of an unread stream is dropped when
+    another request runs on the connection. Several result sets (a multi-statement
+    query) are walked with ``nextset()``.
+    """
+
+    def __init__(self, connection, raw_text: Optional[bool] = None, stream: bool = False) -> None:
         self.connection = connection
         self.arraysize = 1
+        self.itersize = 2000
         self.closed = False
+        self.stream = stream
         self._raw_text = raw_text
-        self._results: List[Result] = []
+        self._response: Optional[Response] = None
         self._index = 0
+        self._result: Optional[Result] = None
         self._rows: list = []
         self._pos = 0
         self._description = None
@@ -34,7 +43,7 @@ class Cursor:
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"
-        return f"<scratchbird.Cursor {state}>"
+        return f"<scratchbird.Cursor {state}{' stream' if self.stream else ''}>"
 
     def _check(self) -> None:
         if self.closed:
@@ -49,9 +58,9 @@ class Cursor:
         numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249."""
         self._check()
         sql = literals.merge_params(operation, parameters)
-        response = self._run(sql)
+        response = self._run(sql, self.itersize if self.stream else None)
         self._load(response)
-        if response.error is not None:
+        if response.done and response.error is not None:
             raise response.error
         return self
 
@@ -77,57 +86,97 @@ class Cursor:
         if batch:
             last, added = self._run_batch(batch)
             total += added
-        self._results, self._rows, self._pos, self._description = [], [], 0, None
+        self._load(None)
         self.rowcount = total
         if last is not None and last.results:
             self.lastrowid = last.results[-1].last_insert_id or None
         return self
 
     def _run_batch(self, statements: List[str]) -> Tuple[Response, int]:
-        response = self._run(_STATEMENT_SEPARATOR.join(statements))
+        response = self._run(_STATEMENT_SEPARATOR.join(statements), None)
         if response.error is not None:
             self._load(response)
             raise response.error
         return response, sum(r.rowcount for r in response.results if r.rowcount > 0)
 
-    def _run(self, sql: str) -> Response:
+    def _run(self, sql: str, row_limit: Optional[int]) -> Response:
         conn = self.connection
         if self._raw_text is None:
-            return conn._execute_sql(sql)
+            return conn._execute_sql(sql, row_limit)
         proto = conn._check_open()
         saved = proto.raw_text
         proto.raw_text = self._raw_text
         try:
-            return conn._execute_sql(sql)
+            return conn._execute_sql(sql, row_limit)
         finally:
             proto.raw_text = saved
 
-    def _load(self, response: Response) -> None:
-        self._results = response.results
-        self._index = 0
+    def _load(self, response: Optional[Response]) -> None:
+        self._response = response
         self._select(0)
 
     def _select(self, index: int) -> None:
         self._index = index
-        result = self._results[index] if index < len(self._results) else None
+        results = self._response.results if self._response is not None else []
+        result = results[index] if index < len(results) else None
+        self._result = result
         self._description = None
         if result is None:
             self._rows, self._pos = [], 0
             self.rowcount, self.lastrowid, self.statusmessage = -1, None, None
             return
         self._rows, self._pos = result.rows, 0
+        self._update_status()
+
+    def _update_status(self) -> None:
+        result = self._result
         self.rowcount = result.rowcount
         self.lastrowid = result.last_insert_id or None
         self.statusmessage = result.tag
-        self._result = result
+
+    def _more_coming(self) -> bool:
+        """True when the current result is still streaming in."""
+        response = self._response
+        return (response is not None and not response.done and self._result is not None
+                and self._result is response.results[-1] and not self._result.complete)
+
+    def _read_more(self) -> None:
+        response = self.connection._read_more(self._response, self.itersize)
+        if self._result.complete:
+            self._update_status()
+        if response.done and response.error is not None:
+            raise response.error
+
+    def _fill(self) -> bool:
+        """Make at least one unread row available; False at the end of the result."""
+        while self._pos >= len(self._rows):
+            if not self._more_coming():
+                return False
+            self._rows.clear()   # the list is the protocol's: it appends the next rows
+            self._pos = 0
+            self._read_more()
+        return True
 
     def nextset(self) -> Optional[bool]:
         """Move to the next result set of a multi-statement query."""
         self._check()
-        if self._index + 1 >= len(self._results):
+        if self._response is None:
+            return None
+        while self._more_coming():   # drop the rest of the current result
+            self._rows.clear()
+            self._pos = 0
+            self._read_more()
+        while self._index + 1 >= len(self._response.results) and not self._response.done:
+            self._read_more_any()
+        if self._index + 1 >= len(self._response.results):
             return None
         self._select(self._index + 1)
         return True
+
+    def _read_more_any(self) -> None:
+        response = self.connection._read_more(self._response, self.itersize)
+        if response.done and response.error is not None:
+            raise response.error
 
     # ------------------------------------------------------------ results
 
@@ -135,15 +184,15 @@ class Cursor:
     def description(self) -> Optional[Tuple[Tuple[Any, ...], ...]]:
         """7-item sequences: name, type_code, display_size, internal_size, precision,
         scale, null_ok. Today's server sends no sizes (REFERENCE 8.1), so those are None."""
-        if self._description is None and self._results and self._index < len(self._results):
-            rd = self._results[self._index].description
+        if self._description is None and self._result is not None:
+            rd = self._result.description
             if rd is not None:
                 self._description = tuple(_describe(col) for col in rd.columns)
         return self._description
 
     def fetchone(self) -> Optional[tuple]:
         self._check_result()
-        if self._pos >= len(self._rows):
+        if self._pos >= len(self._rows) and not self._fill():
             return None
         row = self._rows[self._pos]
         self._pos += 1
@@ -152,18 +201,26 @@ class Cursor:
     def fetchmany(self, size: Optional[int] = None) -> List[tuple]:
         self._check_result()
         n = self.arraysize if size is None else size
-        rows = self._rows[self._pos:self._pos + n]
-        self._pos += len(rows)
-        return rows
+        out: List[tuple] = []
+        while len(out) < n and (self._pos < len(self._rows) or self._fill()):
+            take = self._rows[self._pos:self._pos + n - len(out)]
+            self._pos += len(take)
+            out += take
+        return out
 
     def fetchall(self) -> List[tuple]:
         self._check_result()
-        if self._pos == 0:
-            rows, self._rows = self._rows, []   # hand the list over without a copy
+        if self._pos == 0 and not self._more_coming():
+            rows = self._rows            # hand the list over without a copy
         else:
             rows = self._rows[self._pos:]
-            self._rows = []
-        self._pos = 0
+            while self._more_coming():
+                self._rows.clear()
+                self._read_more()
+                rows += self._rows
+        self._rows, self._pos = [], 0
+        if self._result is not None:
+            self._result.rows = self._rows
         return rows
 
     def _check_result(self) -> None:
@@ -193,8 +250,10 @@ class Cursor:
         """Accepted and ignored: values arrive whole."""
 
     def close(self) -> None:
+        if self._more_coming() and not self.connection.closed:
+            self.connection._drain_stream()
         self.closed = True
-        self._results, self._rows = [], []
+        self._response, self._result, self._rows = None, None, []
 
     def __enter__(self) -> "Cursor":
         return self
