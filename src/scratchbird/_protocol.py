@@ -20,10 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
+from scratchbird import _auth_messages as am
 from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
 from scratchbird import _server_messages as sm
+from scratchbird._compression import Compressor, Decompressor
 from scratchbird._impl import framing, rowcodec
+from scratchbird._scram import ScramClient
 from scratchbird.errors import (AuthenticationError, Error, InterfaceError, NotSupportedError,
                                 OperationalError, ProtocolError, error_from_fields)
 
@@ -65,7 +68,7 @@ class ClientProtocol:
                  startup_params=(), layout: str = "p1",
                  features: int = c.CLIENT_OFFERED_FEATURES, allow_cleartext: bool = False,
                  null_markers=rowcodec.DEFAULT_NULL_MARKERS, raw_text: bool = False,
-                 batch_rows: int = 4096) -> None:
+                 compression: bool = False, batch_rows: int = 4096) -> None:
         if layout not in ("p1", "legacy"):
             raise InterfaceError(f"unknown STARTUP layout {layout!r}")
         self.user = user
@@ -73,6 +76,8 @@ class ClientProtocol:
         self.database = database
         self.startup_params = list(startup_params)
         self.layout = layout
+        if compression:
+            features |= c.FEATURE_COMPRESSION
         self.features_offered = features if layout == "p1" else 0
         self.allow_cleartext = allow_cleartext
         self.null_markers = tuple(null_markers)
@@ -87,6 +92,8 @@ class ClientProtocol:
         self.server_info: Optional[sm.ServerInfo] = None
         self.parameters: Dict[str, str] = {}
         self.auth_method: Optional[int] = None
+        self._scram: Optional[ScramClient] = None
+        self._compressor: Optional[Compressor] = None
         self.broken = False
         self._response: Optional[Response] = None
         self._result: Optional[Result] = None
@@ -123,7 +130,10 @@ class ClientProtocol:
     def _frame(self, msg_type: int, payload: bytes = b"") -> bytes:
         # Client frames carry txn_id 0: a stale id makes the live server answer an
         # error and then run the request anyway (REFERENCE 12.A.2).
-        return framing.encode_frame(msg_type, payload, 0, self.session_id, 0)
+        flags = 0
+        if self._compressor is not None:
+            payload, flags = self._compressor.compress_payload(payload)
+        return framing.encode_frame(msg_type, payload, 0, self.session_id, 0, flags)
 
     def startup_frame(self) -> bytes:
         params = [("database", self.database), ("user", self.user)] + self.startup_params
@@ -147,9 +157,11 @@ class ClientProtocol:
                 break
             t = frame.msg_type
             if t == c.AUTH_REQUEST:
-                out.append(self._answer_auth(sm.parse_auth_request(frame.payload)))
+                out.append(self._answer_auth(frame.payload))
+            elif t == c.AUTH_CONTINUE:
+                out.append(self._continue_scram(frame.payload))
             elif t == c.AUTH_OK:
-                self.session_id = sm.parse_auth_ok(frame.payload).session_id
+                self.session_id = self._accept_auth_ok(frame.payload)
                 self.txn_id = frame.txn_id
             elif t == c.SERVER_INFO:
                 self.server_info = sm.parse_server_info(frame.payload)
@@ -168,34 +180,74 @@ class ClientProtocol:
                     f"unexpected {c.MESSAGE_NAMES.get(t, hex(t))} frame during the connection handshake")
         return b"".join(out)
 
-    def _answer_auth(self, request: sm.AuthRequest) -> bytes:
+    def _fail(self, exc: Error) -> Error:
+        self.broken = True
+        self._password = None
+        return exc
+
+    def _answer_auth(self, payload) -> bytes:
+        request = sm.parse_auth_request(payload)
         self.auth_method = request.method
-        if request.method != c.AUTH_METHOD_PASSWORD:
-            self.broken = True
-            raise NotSupportedError(
-                f"the server asked for authentication method {request.method}; this version "
-                "of the driver supports password authentication (method 1)")
         password = self._password
+        if request.method not in (c.AUTH_METHOD_PASSWORD, c.AUTH_METHOD_SCRAM_SHA_256):
+            raise self._fail(NotSupportedError(
+                f"the server asked for authentication method {request.method}; the driver "
+                "supports password (1) and SCRAM-SHA-256 (3)"))
         if password is None:
-            self.broken = True
-            raise AuthenticationError("the server asked for a password and none was given")
+            raise self._fail(AuthenticationError("the server asked for a password and none was given"))
+        if request.method == c.AUTH_METHOD_SCRAM_SHA_256:
+            # SCRAM never sends the password, so it is allowed on any transport.
+            am.choose_mechanism(am.parse_scram_auth_request(payload))
+            try:
+                self._scram = ScramClient(self.user, password)
+            except Error as exc:
+                raise self._fail(exc) from None
+            self._password = None
+            return self._frame(c.AUTH_RESPONSE, am.encode_scram_auth_response(self._scram.client_first()))
         if not self.allow_cleartext:
-            self.broken = True
-            raise AuthenticationError(
+            raise self._fail(AuthenticationError(
                 "refusing to send the password over an unencrypted connection; the server "
                 "is not using TLS here (use sslmode=require or stronger, or sslmode=disable "
-                "to allow a cleartext password on a trusted network)")
+                "to allow a cleartext password on a trusted network)"))
         if ";" in password or "scheme=" in password:
-            self.broken = True
-            raise InterfaceError(
+            raise self._fail(InterfaceError(
                 "the password contains ';' or 'scheme=', which the server misreads as "
-                "structured credential evidence (REFERENCE 3.9); it cannot be used")
+                "structured credential evidence (REFERENCE 3.9); it cannot be used"))
         return self._frame(c.AUTH_RESPONSE, cm.encode_auth_response(password))
+
+    def _continue_scram(self, payload) -> bytes:
+        step = am.parse_auth_continue(payload)
+        if self._scram is None or step.method != c.AUTH_METHOD_SCRAM_SHA_256 \
+                or step.stage != am.STAGE_SERVER_FIRST:
+            raise self._fail(ProtocolError("unexpected AUTH_CONTINUE: no SCRAM exchange is in progress"))
+        try:
+            return self._frame(c.AUTH_RESPONSE, am.encode_scram_auth_response(
+                self._scram.client_final(step.data)))
+        except Error as exc:
+            raise self._fail(exc) from None
+
+    def _accept_auth_ok(self, payload) -> bytes:
+        if self._scram is None:
+            return sm.parse_auth_ok(payload).session_id
+        session_id, server_final = am.parse_scram_auth_ok(payload)
+        if not server_final:
+            raise self._fail(AuthenticationError(
+                "the server ended the SCRAM exchange without its signature; refusing the session"))
+        try:
+            self._scram.verify_server_final(server_final)
+        except Error as exc:
+            raise self._fail(exc) from None
+        self._scram = None
+        return session_id
 
     def _apply_ready(self, ready: sm.Ready, frame) -> None:
         self.txn_id = ready.txn_id or frame.txn_id
-        if ready.features is not None:
+        if ready.features is not None and ready.features != self.negotiated_features:
             self.negotiated_features = ready.features
+            if ready.features & c.FEATURE_COMPRESSION and self._compressor is None:
+                # Granted (feature bit 0, REFERENCE 2.4): both directions from now on.
+                self.reader.decompress = Decompressor()
+                self._compressor = Compressor()
         if ready.version is not None:
             self.protocol_version = ready.version
 

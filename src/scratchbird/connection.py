@@ -81,7 +81,8 @@ class Connection:
             user=params.user, password=params.password, database=params.database,
             startup_params=self._startup_params(), layout=params.startup_layout,
             allow_cleartext=tls or params.sslmode == "disable",
-            null_markers=params.null_markers, raw_text=params.raw_text)
+            null_markers=params.null_markers, raw_text=params.raw_text,
+            compression=params.compression == "zstd")
         try:
             transport.settimeout(params.connect_timeout)
             # Plaintext: STARTUP must go out at once, the server sniffs for 100 ms (3.3).
