@@ -45,6 +45,7 @@ KIND_TEXT = 0
 KIND_BOOL = 1
 KIND_INT = 2
 KIND_DECIMAL = 3
+KIND_LOADER = 4      # a user loader (type adapter): called with the value's text
 
 _KIND_FOR_OID = {OID_BOOL: KIND_BOOL, OID_INT8: KIND_INT, OID_NUMERIC: KIND_DECIMAL}
 _U16x2 = struct.Struct("<HH")
@@ -60,6 +61,7 @@ cdef enum:
     K_BOOL = 1
     K_INT = 2
     K_DECIMAL = 3
+    K_LOADER = 4
     STOP_SHORT = 0             # next frame not complete inside this chunk
     STOP_OTHER = 1             # next frame is not a DATA_ROW
     STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
@@ -174,6 +176,14 @@ cdef object _parse_decimal(const uint8_t* p, Py_ssize_t n):
         return None
 
 
+def _load(loader, text, column):
+    try:
+        return loader(text)
+    except Exception as exc:
+        raise DataError(f"column {column}: loader {getattr(loader, '__name__', loader)!s} "
+                        f"failed: {type(exc).__name__}: {exc}") from exc
+
+
 cdef _utf8_error(TextRowDecoder dec, exc):
     cdef Py_ssize_t col = dec._err_col
     dec._err_col = -1
@@ -199,6 +209,7 @@ cdef class TextRowDecoder:
     cdef bint _long_markers      # a marker is 64 bytes or longer
     cdef bint _odd_markers       # null_markers is no plain collection: test with `in`
     cdef Py_ssize_t _err_col     # column being UTF-8 decoded, for the DataError message
+    cdef bint _has_loaders       # a column has a user loader (its values may be containers)
     cdef dict __dict__           # like the pure class, instances take extra attributes
 
     def __cinit__(self):
@@ -207,12 +218,19 @@ cdef class TextRowDecoder:
         self._markers = ()
         self._err_col = -1
 
-    def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False):
+    def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False,
+                 loaders=None):
         self.type_oids = tuple(type_oids)
         self.null_markers = tuple(bytes(m) for m in null_markers)
         self.raw_text = bool(raw_text)
-        self.kinds = tuple(KIND_TEXT if raw_text else _KIND_FOR_OID.get(oid, KIND_TEXT)
-                           for oid in self.type_oids)
+        self.loaders = tuple(loaders) if loaders is not None else (None,) * len(self.type_oids)
+        if len(self.loaders) != len(self.type_oids):
+            raise ValueError("one loader (or None) per column")
+        self.kinds = tuple(
+            KIND_TEXT if raw_text
+            else KIND_LOADER if loader is not None
+            else _KIND_FOR_OID.get(oid, KIND_TEXT)
+            for oid, loader in zip(self.type_oids, self.loaders))
 
     @property
     def type_oids(self):
@@ -268,8 +286,10 @@ cdef class TextRowDecoder:
         for i, kind in enumerate(value):
             # compared as the pure twin compares, in its order; anything else is text
             codes[i] = (K_INT if kind == KIND_INT else K_BOOL if kind == KIND_BOOL
-                        else K_DECIMAL if kind == KIND_DECIMAL else K_TEXT)
+                        else K_DECIMAL if kind == KIND_DECIMAL
+                        else K_LOADER if kind == KIND_LOADER else K_TEXT)
         self._kind_codes = bytes(codes)
+        self._has_loaders = K_LOADER in self._kind_codes
         self._ncols = len(codes)
         self._kinds = value
 
@@ -302,6 +322,11 @@ cdef class TextRowDecoder:
             value = _parse_bool(p, n)
         elif kind == K_DECIMAL:
             value = _parse_decimal(p, n)
+        elif kind == K_LOADER:
+            self._err_col = col
+            text = PyUnicode_DecodeUTF8(<const char*>p, n, NULL)
+            self._err_col = -1
+            return _load(self.loaders[col], text, col)
         else:
             value = None
         if value is None:
@@ -354,8 +379,10 @@ cdef class TextRowDecoder:
             raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
         # Values are None, bool, int, str or Decimal, none of them containers, so the row
         # can never be in a reference cycle: the collector would untrack it on its first
-        # pass anyway (CPython's tuple untracking); doing it now spares every pass.
-        PyObject_GC_UnTrack(row)
+        # pass anyway (CPython's tuple untracking); doing it now spares every pass. A
+        # loader may return anything, so rows with loader columns stay tracked.
+        if not self._has_loaders:
+            PyObject_GC_UnTrack(row)
         return row
 
     def decode_row(self, payload):

@@ -434,3 +434,24 @@ def test_encode_data_row_frames_checks_header_arguments():
     with pytest.raises(ValueError, match="attachment_id must be 16 bytes"):
         rowcodec.encode_data_row_frames([[b"1"]], 0, b"short")
     assert rowcodec.encode_data_row_frames([], 0, b"short") == (b"", 0)     # only checked per frame
+
+
+def test_loaders_take_the_text_and_skip_nulls():
+    def load(text):
+        return ("loaded", text)
+    dec = rowcodec.TextRowDecoder([20, 25, 25], loaders=[None, load, None])
+    payload = rowcodec.encode_data_row([b"7", b"abc", b"NULL"])
+    assert dec.decode_row(payload) == (7, ("loaded", "abc"), None)
+    assert dec.decode_row(rowcodec.encode_data_row([b"1", b"<NULL>", b"x"])) == (1, None, "x")
+
+
+def test_failing_loader_raises_data_error_naming_the_column():
+    from scratchbird.errors import DataError
+    dec = rowcodec.TextRowDecoder([25], loaders=[int])
+    with pytest.raises(DataError, match="column 0: loader int failed: ValueError"):
+        dec.decode_row(rowcodec.encode_data_row([b"abc"]))
+
+
+def test_loaders_must_match_the_columns():
+    with pytest.raises(ValueError):
+        rowcodec.TextRowDecoder([25, 25], loaders=[None])

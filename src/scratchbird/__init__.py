@@ -11,14 +11,15 @@ twins ("python") are in use; set ``SCRATCHBIRD_IMPL`` before import to choose.
 """
 from scratchbird._impl import IMPL
 from scratchbird._impl import literals as _literals
+from scratchbird.adapters import AdaptersMap, adapters
 from scratchbird.connection import Connection, connect
 from scratchbird.cursor import Cursor
 from scratchbird.errors import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
                                 InternalError, NotSupportedError, OperationalError,
                                 ProgrammingError, Warning)
 from scratchbird.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, Date,
-                               DateFromTicks, Json, Time, TimeFromTicks, Timestamp,
-                               TimestampFromTicks)
+                               DateFromTicks, Json, SqlLiteral, Time, TimeFromTicks,
+                               Timestamp, TimestampFromTicks)
 
 __version__ = "0.1.0"
 
@@ -35,5 +36,5 @@ __all__ = [
     "DatabaseError", "DataError", "OperationalError", "IntegrityError", "InternalError",
     "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
     "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER",
-    "DATETIME", "ROWID", "Json",
+    "DATETIME", "ROWID", "Json", "SqlLiteral", "adapters", "AdaptersMap",
 ]

@@ -99,6 +99,8 @@ class ClientProtocol:
         self._result: Optional[Result] = None
         self._decoder = None
         self._extra_ready = 0
+        self._req_raw_text = raw_text
+        self._req_adapters = None
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -253,7 +255,7 @@ class ClientProtocol:
 
     # ------------------------------------------------------------ requests
 
-    def _begin(self) -> None:
+    def _begin(self, raw_text: Optional[bool] = None, adapters=None) -> None:
         if not self.handshake_done:
             raise InterfaceError("the connection handshake has not finished")
         if self.broken:
@@ -262,9 +264,14 @@ class ClientProtocol:
         self._result = None
         self._decoder = None
         self._extra_ready = 0
+        # Decoding options of this request (a cursor may override the connection's).
+        self._req_raw_text = self.raw_text if raw_text is None else raw_text
+        self._req_adapters = adapters
 
-    def query_frame(self, sql: str, flags: int = 0) -> bytes:
-        self._begin()
+    def query_frame(self, sql: str, flags: int = 0, *, raw_text: Optional[bool] = None,
+                    adapters=None) -> bytes:
+        """QUERY; ``raw_text`` and ``adapters`` (an AdaptersMap) apply to its results."""
+        self._begin(raw_text, adapters)
         return self._frame(c.QUERY, cm.encode_query(sql, flags))
 
     def commit_frame(self) -> bytes:
@@ -297,8 +304,12 @@ class ClientProtocol:
         self._response.results.append(result)
         self._result = result
         if description is not None:
+            columns = description.columns
+            loaders = None
+            if self._req_adapters is not None and not self._req_raw_text:
+                loaders = self._req_adapters.loaders_for(columns)
             self._decoder = rowcodec.TextRowDecoder(
-                [col.type_oid for col in description.columns], self.null_markers, self.raw_text)
+                [col.type_oid for col in columns], self.null_markers, self._req_raw_text, loaders)
         else:
             self._decoder = None
         return result

@@ -12,6 +12,7 @@ from scratchbird import _constants as c
 from scratchbird._dsn import ConnectParams, make_params
 from scratchbird._impl import literals
 from scratchbird._protocol import ClientProtocol, Response
+from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
 from scratchbird._transport import Transport, attempts, open_transport
 from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
@@ -42,6 +43,7 @@ class Connection:
         self._autocommit = False
         self._in_transaction = False
         self._streaming: Optional[Response] = None
+        self.adapters = AdaptersMap(_global_adapters)
         self.closed = False
         self._open()
 
@@ -199,9 +201,11 @@ class Connection:
                 result.rows = []  # new lists: the cursor keeps the rows it already had
             response = self._read(_DRAIN_ROWS)
 
-    def _execute_sql(self, sql: str, row_limit: Optional[int] = None) -> Response:
+    def _execute_sql(self, sql: str, row_limit: Optional[int] = None, *,
+                     raw_text: Optional[bool] = None, adapters=None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
-        response = self._request(lambda proto: proto.query_frame(sql, flags), row_limit)
+        response = self._request(lambda proto: proto.query_frame(
+            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit)
         if not self._autocommit:
             self._in_transaction = True
         return response

@@ -5,6 +5,7 @@ from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
+from scratchbird.adapters import AdaptersMap
 from scratchbird.errors import InterfaceError
 
 __all__ = ["Cursor"]
@@ -31,6 +32,7 @@ class Cursor:
         self.closed = False
         self.stream = stream
         self._raw_text = raw_text
+        self.adapters = AdaptersMap(connection.adapters)
         self._response: Optional[Response] = None
         self._index = 0
         self._result: Optional[Result] = None
@@ -57,7 +59,7 @@ class Cursor:
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
         numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249."""
         self._check()
-        sql = literals.merge_params(operation, parameters)
+        sql = literals.merge_params(operation, self.adapters.dump_params(parameters))
         response = self._run(sql, self.itersize if self.stream else None)
         self._load(response)
         if response.done and response.error is not None:
@@ -76,7 +78,7 @@ class Cursor:
         size = 0
         last: Optional[Response] = None
         for params in seq_of_parameters:
-            statement = literals.merge_params(base, params)
+            statement = literals.merge_params(base, self.adapters.dump_params(params))
             batch.append(statement)
             size += len(statement) + 3
             if size >= _BATCH_BYTES:
@@ -100,16 +102,8 @@ class Cursor:
         return response, sum(r.rowcount for r in response.results if r.rowcount > 0)
 
     def _run(self, sql: str, row_limit: Optional[int]) -> Response:
-        conn = self.connection
-        if self._raw_text is None:
-            return conn._execute_sql(sql, row_limit)
-        proto = conn._check_open()
-        saved = proto.raw_text
-        proto.raw_text = self._raw_text
-        try:
-            return conn._execute_sql(sql, row_limit)
-        finally:
-            proto.raw_text = saved
+        return self.connection._execute_sql(sql, row_limit, raw_text=self._raw_text,
+                                            adapters=self.adapters)
 
     def _load(self, response: Optional[Response]) -> None:
         self._response = response

@@ -11,6 +11,7 @@ from scratchbird._constants import OID_BOOL, OID_INT8, OID_NUMERIC, OID_TEXT
 __all__ = [
     "Date", "Time", "Timestamp", "DateFromTicks", "TimeFromTicks", "TimestampFromTicks",
     "Binary", "STRING", "BINARY", "NUMBER", "DATETIME", "ROWID", "Json", "DBAPITypeObject",
+    "SqlLiteral",
 ]
 
 Date = _dt.date
@@ -85,3 +86,27 @@ class Json:
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Json) and other.obj == self.obj
+
+
+class SqlLiteral:
+    """SQL text that stands where a parameter placeholder was, verbatim.
+
+    What a dumper (``AdaptersMap.register_dumper``) returns: the dumper is responsible
+    for its quoting. A NUL character is refused like in any other parameter.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError("SqlLiteral takes the SQL text as a str")
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"SqlLiteral({self.text!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SqlLiteral) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(("SqlLiteral", self.text))

@@ -1,6 +1,6 @@
 """Type stubs for the compiled twin of ``scratchbird._pure.rowcodec`` (ext/rowcodec.pyx)."""
 from decimal import Decimal
-from typing import Any, Iterable, Optional, Protocol, Sequence, Tuple, Union
+from typing import Any, Callable, Iterable, Optional, Protocol, Sequence, Tuple, Union
 
 from typing_extensions import Buffer
 
@@ -12,6 +12,7 @@ KIND_TEXT: int
 KIND_BOOL: int
 KIND_INT: int
 KIND_DECIMAL: int
+KIND_LOADER: int
 
 Value = Union[None, bool, int, Decimal, str]
 
@@ -31,8 +32,10 @@ class TextRowDecoder:
     null_markers: Tuple[bytes, ...]
     raw_text: bool
     kinds: Tuple[int, ...]
+    loaders: Tuple[Optional[Callable[[str], Any]], ...]
     def __init__(self, type_oids: Iterable[int], null_markers: Iterable[Buffer] = ...,
-                 raw_text: bool = ...) -> None: ...
+                 raw_text: bool = ...,
+                 loaders: Optional[Iterable[Optional[Callable[[str], Any]]]] = ...) -> None: ...
     @property
     def ncolumns(self) -> int: ...
     def decode_row(self, payload: Buffer) -> Tuple[Value, ...]: ...

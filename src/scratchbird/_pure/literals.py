@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 
 from scratchbird.errors import DataError, ProgrammingError
-from scratchbird.types import Json
+from scratchbird.types import Json, SqlLiteral
 
 __all__ = ["render_literal", "quote_identifier", "merge_params"]
 
@@ -177,6 +177,11 @@ def _render_json(value: Json) -> str:
     return _quote_text(text, "JSON text")
 
 
+def _render_sql_literal(value: SqlLiteral) -> str:
+    _check_sendable(value.text, "an SqlLiteral")
+    return value.text
+
+
 def _render_tuple(value: tuple) -> str:
     if not value:
         raise ProgrammingError(
@@ -221,6 +226,7 @@ _RENDERERS = {
     _dt.timedelta: _render_timedelta,
     _uuid.UUID: _render_uuid,
     Json: _render_json,
+    SqlLiteral: _render_sql_literal,
     tuple: _render_tuple,
 }
 _SUBCLASS_ORDER = tuple((cls, fn) for cls, fn in _RENDERERS.items() if cls is not type(None))

@@ -29,6 +29,7 @@ KIND_TEXT = 0
 KIND_BOOL = 1
 KIND_INT = 2
 KIND_DECIMAL = 3
+KIND_LOADER = 4      # a user loader (type adapter): called with the value's text
 
 _KIND_FOR_OID = {OID_BOOL: KIND_BOOL, OID_INT8: KIND_INT, OID_NUMERIC: KIND_DECIMAL}
 _TRUE = frozenset((b"t", b"true", b"1"))
@@ -46,15 +47,30 @@ def _text(raw, column):
         raise DataError(f"column {column}: value is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
+def _load(loader, text, column):
+    try:
+        return loader(text)
+    except Exception as exc:
+        raise DataError(f"column {column}: loader {getattr(loader, '__name__', loader)!s} "
+                        f"failed: {type(exc).__name__}: {exc}") from exc
+
+
 class TextRowDecoder:
     """Turns DATA_ROW payloads of a text-value result into tuples."""
 
-    def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False):
+    def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False,
+                 loaders=None):
         self.type_oids = tuple(type_oids)
         self.null_markers = tuple(bytes(m) for m in null_markers)
         self.raw_text = bool(raw_text)
-        self.kinds = tuple(KIND_TEXT if raw_text else _KIND_FOR_OID.get(oid, KIND_TEXT)
-                           for oid in self.type_oids)
+        self.loaders = tuple(loaders) if loaders is not None else (None,) * len(self.type_oids)
+        if len(self.loaders) != len(self.type_oids):
+            raise ValueError("one loader (or None) per column")
+        self.kinds = tuple(
+            KIND_TEXT if raw_text
+            else KIND_LOADER if loader is not None
+            else _KIND_FOR_OID.get(oid, KIND_TEXT)
+            for oid, loader in zip(self.type_oids, self.loaders))
 
     @property
     def ncolumns(self):
@@ -75,6 +91,8 @@ class TextRowDecoder:
                 return True
             if low in _FALSE:
                 return False
+        elif kind == KIND_LOADER:
+            return _load(self.loaders[column], _text(raw, column), column)
         elif kind == KIND_DECIMAL:
             if _DEC_RE.match(raw):
                 try:
