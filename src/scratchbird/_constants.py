@@ -116,6 +116,10 @@ FEATURE_COPY_BACKPRESSURE = 1 << 20
 FEATURE_SESSION_RESET = 1 << 21
 FEATURE_REAUTH = 1 << 22
 FEATURE_TRACE_CONTEXT = 1 << 24
+# Project extension (docs/protocol.md 1.1): binary result values and binary BIND
+# parameters. Bit 32 lies outside the server's known range; offering it (never requiring
+# it) is harmless to today's server, which grants only bits it knows (REFERENCE 3.6).
+FEATURE_BINARY_VALUES = 1 << 32
 
 # What the real sbsql server grants (REFERENCE 3.7) and what this driver offers
 # (appendix D item 2: 1 | 2 | 4 | 8 | 9 | 16 | 21 | 24).
@@ -135,6 +139,22 @@ GATED_CLIENT_FRAMES = {
     RESET_SESSION: FEATURE_SESSION_RESET, REAUTH: FEATURE_REAUTH,
     TRACE_CONTEXT: FEATURE_TRACE_CONTEXT,
 }
+
+# PARSE parameter type ids in binary sessions (docs/protocol.md 1.7): the TypeRef's
+# (family, code) packed into the u32 OID slot, marked by the top bit.
+PARAM_TYPE_TAG = 0x80000000
+
+
+def param_type_oid(family: int, code: int) -> int:
+    return PARAM_TYPE_TAG | (family << 16) | code
+
+
+def param_type_from_oid(oid: int):
+    """(family, code) for a tagged parameter type, else None (a plain OID)."""
+    if oid & PARAM_TYPE_TAG:
+        return (oid >> 16) & 0x7FFF, oid & 0xFFFF
+    return None
+
 
 # READY reasons (REFERENCE 3.14)
 READY_STARTUP = 1

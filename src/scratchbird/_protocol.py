@@ -25,7 +25,8 @@ from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
 from scratchbird import _server_messages as sm
 from scratchbird._compression import Compressor, Decompressor
-from scratchbird._impl import framing, rowcodec
+from scratchbird._impl import bincodec, framing, rowcodec
+from scratchbird import _mixed_rows
 from scratchbird._scram import ScramClient
 from scratchbird.errors import (AuthenticationError, Error, InterfaceError, NotSupportedError,
                                 OperationalError, ProtocolError, error_from_fields)
@@ -68,7 +69,8 @@ class ClientProtocol:
                  startup_params=(), layout: str = "p1",
                  features: int = c.CLIENT_OFFERED_FEATURES, allow_cleartext: bool = False,
                  null_markers=rowcodec.DEFAULT_NULL_MARKERS, raw_text: bool = False,
-                 compression: bool = False, batch_rows: int = 4096) -> None:
+                 compression: bool = False, binary: bool = False, json_loads=None,
+                 batch_rows: int = 4096) -> None:
         if layout not in ("p1", "legacy"):
             raise InterfaceError(f"unknown STARTUP layout {layout!r}")
         self.user = user
@@ -78,6 +80,9 @@ class ClientProtocol:
         self.layout = layout
         if compression:
             features |= c.FEATURE_COMPRESSION
+        if binary:
+            features |= c.FEATURE_BINARY_VALUES
+        self.json_loads = json_loads
         self.features_offered = features if layout == "p1" else 0
         self.allow_cleartext = allow_cleartext
         self.null_markers = tuple(null_markers)
@@ -101,6 +106,7 @@ class ClientProtocol:
         self._extra_ready = 0
         self._req_raw_text = raw_text
         self._req_adapters = None
+        self._read_rows = rowcodec.read_data_rows
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -304,15 +310,46 @@ class ClientProtocol:
         self._response.results.append(result)
         self._result = result
         if description is not None:
-            columns = description.columns
-            loaders = None
-            if self._req_adapters is not None and not self._req_raw_text:
-                loaders = self._req_adapters.loaders_for(columns)
-            self._decoder = rowcodec.TextRowDecoder(
-                [col.type_oid for col in columns], self.null_markers, self._req_raw_text, loaders)
+            self._decoder, self._read_rows = self._decoder_for(description.columns)
         else:
             self._decoder = None
         return result
+
+    def _decoder_for(self, columns):
+        """The row decoder for a result, chosen once per result (and per column inside):
+        text columns by their type code, binary columns (value_format 0) by their
+        CanonicalTypeRef. Returns ``(decoder, read_data_rows)``."""
+        loaders = None
+        if self._req_adapters is not None and not self._req_raw_text:
+            loaders = self._req_adapters.loaders_for(columns)
+        binary = sum(1 for col in columns if col.format == 1)
+        if not binary:
+            return (rowcodec.TextRowDecoder([col.type_oid for col in columns], self.null_markers,
+                                            self._req_raw_text, loaders), rowcodec.read_data_rows)
+        if binary == len(columns) and loaders is None:
+            return bincodec.BinaryRowDecoder(columns, self.json_loads), bincodec.read_data_rows
+        return (_mixed_rows.MixedRowDecoder(columns, self.null_markers, self._req_raw_text,
+                                            loaders, self.json_loads), _mixed_rows.read_data_rows)
+
+    @property
+    def binary_values(self) -> bool:
+        """The session negotiated binary values (docs/protocol.md 1.1)."""
+        return bool(self.negotiated_features & c.FEATURE_BINARY_VALUES)
+
+    def extended_frames(self, sql: str, param_oids, values, *, autocommit: bool = False,
+                        raw_text: Optional[bool] = None, adapters=None) -> bytes:
+        """PARSE + (BIND + EXECUTE) per parameter set + SYNC, pipelined in one write
+        (REFERENCE 5). ``values`` is a list of parameter sets (lists of bytes or None),
+        all in binary format. The response ends at the READY that SYNC brings."""
+        self._begin(raw_text, adapters)
+        parts = [self._frame(c.PARSE, cm.encode_parse("", sql, param_oids))]
+        execute = cm.encode_execute("", 0, 1 if autocommit else None)
+        formats = (1,) if param_oids else ()
+        for row in values:
+            parts.append(self._frame(c.BIND, cm.encode_bind("", "", row, formats)))
+            parts.append(self._frame(c.EXECUTE, execute))
+        parts.append(self._frame(c.SYNC))
+        return b"".join(parts)
 
     def read_response(self, row_limit: Optional[int] = None) -> Optional[Response]:
         """Consume received frames of the current request; the Response at its READY.
@@ -331,7 +368,7 @@ class ClientProtocol:
                 budget = (1 << 62) if row_limit is None else row_limit - len(result.rows)
                 try:
                     if budget > 0:
-                        rowcodec.read_data_rows(self.reader, self._decoder, result.rows, budget)
+                        self._read_rows(self.reader, self._decoder, result.rows, budget)
                 except ProtocolError:
                     self.broken = True
                     raise

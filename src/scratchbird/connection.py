@@ -84,7 +84,7 @@ class Connection:
             startup_params=self._startup_params(), layout=params.startup_layout,
             allow_cleartext=tls or params.sslmode == "disable",
             null_markers=params.null_markers, raw_text=params.raw_text,
-            compression=params.compression == "zstd")
+            compression=params.compression == "zstd", binary=params.binary_transfer)
         try:
             transport.settimeout(params.connect_timeout)
             # Plaintext: STARTUP must go out at once, the server sniffs for 100 ms (3.3).
@@ -204,11 +204,28 @@ class Connection:
     def _execute_sql(self, sql: str, row_limit: Optional[int] = None, *,
                      raw_text: Optional[bool] = None, adapters=None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
+        if self._proto is not None and self._proto.binary_values:
+            flags |= c.QUERY_FLAG_BINARY_RESULT
         response = self._request(lambda proto: proto.query_frame(
             sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit)
         if not self._autocommit:
             self._in_transaction = True
         return response
+
+    def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,
+                          raw_text: Optional[bool] = None, adapters=None) -> Response:
+        """PARSE/BIND/EXECUTE/SYNC with binary parameters (binary sessions only)."""
+        response = self._request(lambda proto: proto.extended_frames(
+            sql, param_oids, rows, autocommit=self._autocommit, raw_text=raw_text,
+            adapters=adapters or self.adapters), row_limit)
+        if not self._autocommit:
+            self._in_transaction = True
+        return response
+
+    @property
+    def binary_values(self) -> bool:
+        """True when results and parameters travel in binary (negotiated at connect)."""
+        return self._check_open().binary_values
 
     # ------------------------------------------------------------ PEP 249
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from scratchbird._binary_params import plan_binary
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
 from scratchbird.adapters import AdaptersMap
@@ -59,8 +60,17 @@ class Cursor:
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
         numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249."""
         self._check()
-        sql = literals.merge_params(operation, self.adapters.dump_params(parameters))
-        response = self._run(sql, self.itersize if self.stream else None)
+        parameters = self.adapters.dump_params(parameters)
+        row_limit = self.itersize if self.stream else None
+        plan = None
+        if parameters is not None and self.connection.binary_values:
+            plan = plan_binary(operation, [parameters])
+        if plan is not None:
+            response = self.connection._execute_extended(
+                plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters)
+        else:
+            sql = literals.merge_params(operation, parameters)
+            response = self._run(sql, row_limit)
         self._load(response)
         if response.done and response.error is not None:
             raise response.error
@@ -70,6 +80,12 @@ class Cursor:
         """Run ``operation`` once per parameter set. The statements travel many to a
         QUERY (the server splits them, REFERENCE 4.1), so this costs few round trips."""
         self._check()
+        if self.connection.binary_values:
+            param_sets = [self.adapters.dump_params(p) for p in seq_of_parameters]
+            plan = plan_binary(operation, param_sets) if param_sets else None
+            if plan is not None:
+                return self._executemany_binary(plan)
+            seq_of_parameters = param_sets
         base = operation.rstrip()
         while base.endswith(";"):
             base = base[:-1].rstrip()
@@ -88,6 +104,29 @@ class Cursor:
         if batch:
             last, added = self._run_batch(batch)
             total += added
+        self._load(None)
+        self.rowcount = total
+        if last is not None and last.results:
+            self.lastrowid = last.results[-1].last_insert_id or None
+        return self
+
+    def _executemany_binary(self, plan) -> "Cursor":
+        """One PARSE, then BIND + EXECUTE per parameter set, in pipelined batches."""
+        sql, oids, rows = plan
+        total, last = 0, None
+        start = 0
+        while start < len(rows):
+            size, end = 0, start
+            while end < len(rows) and (end == start or size < _BATCH_BYTES):
+                size += sum(len(v) + 4 for v in rows[end] if v is not None) + 64
+                end += 1
+            last = self.connection._execute_extended(sql, oids, rows[start:end], None,
+                                                     raw_text=self._raw_text, adapters=self.adapters)
+            if last.error is not None:
+                self._load(last)
+                raise last.error
+            total += sum(r.rowcount for r in last.results if r.rowcount > 0)
+            start = end
         self._load(None)
         self.rowcount = total
         if last is not None and last.results:
