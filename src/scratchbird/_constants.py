@@ -193,3 +193,41 @@ OID_FOR_TYPEREF = {
     (1, 1): OID_BOOL, (2, 3): 23, (2, 4): OID_INT8, (4, 1): OID_NUMERIC, (8, 1): OID_TEXT,
     (6, 2): 701, (0, 0): 0,
 }
+
+
+def oid_for_typeref(family: int, code: int) -> int:
+    """The DB-API type code (a PostgreSQL-numbered OID) for a CanonicalTypeRef: the
+    reference drivers' mapping (REFERENCE 8.8, last paragraph), widened to the integer,
+    float and time-zone variants that mapping folds together."""
+    exact = OID_FOR_TYPEREF.get((family, code))
+    if exact is not None:
+        return exact
+    if family == 2:
+        return 21 if code in (1, 2) else 20          # int8/int16 -> int2; int128 -> int8
+    if family == 3:
+        return 20                                    # unsigned integers
+    if family == 5:
+        return OID_NUMERIC                           # decfloat
+    if family == 6:
+        return 701                                   # approximate numerics
+    if family == 7:
+        return 790                                   # money
+    if family in (9, 14):
+        return 17                                    # binary, blob
+    if family == 11:
+        tz = code & 0x8000
+        base = code & 0x7FFF
+        if base == 1:
+            return 1082
+        if base == 2:
+            return 1266 if tz else 1083
+        return 1184 if tz else 1114
+    if family == 12:
+        return 1186
+    if family == 13:
+        return 2950
+    if family == 19:
+        return 829 if code == 3 else (650 if code == 2 else 869)
+    if family == 20:
+        return {3: 3802, 5: 142}.get(code, 114)
+    return OID_TEXT

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from scratchbird._client_messages import MessageFormatError, _Cursor, lpstr
-from scratchbird._constants import OID_FOR_TYPEREF, OID_TEXT, TYPEREF_FOR_OID, ZERO_UUID
+from scratchbird._constants import TYPEREF_FOR_OID, ZERO_UUID, oid_for_typeref
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -297,7 +297,7 @@ def parse_row_description(payload, layout: Optional[str] = None) -> RowDescripti
         for bit in _P1_EXTRA_TEXT_BITS:
             if metadata & (1 << bit):
                 extra.append((bit, _parse_ntext(cur)[1]))
-        oid = OID_FOR_TYPEREF.get((typeref.family, typeref.code), OID_TEXT)
+        oid = oid_for_typeref(typeref.family, typeref.code)
         columns.append(Column(
             label.decode("utf-8", "replace"), oid, -1, -1,
             0 if value_format == 1 else 1, nullability, 0, i, typeref, cls, updatability,
@@ -392,7 +392,7 @@ def parse_parameter_description(payload, layout: str) -> List[int]:
         typeref = TypeRef.decode(cur.data, cur.pos + 24)
         cur.pos += 172
         _parse_ntext(cur)
-        out.append(OID_FOR_TYPEREF.get((typeref.family, typeref.code), OID_TEXT))
+        out.append(oid_for_typeref(typeref.family, typeref.code))
     return out
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from scratchbird._binary_params import plan_binary
+from scratchbird._columns import ColumnInfo, column_info, describe
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
 from scratchbird.adapters import AdaptersMap
@@ -220,8 +221,18 @@ class Cursor:
         if self._description is None and self._result is not None:
             rd = self._result.description
             if rd is not None:
-                self._description = tuple(_describe(col) for col in rd.columns)
+                self._description = tuple(describe(col) for col in rd.columns)
         return self._description
+
+    @property
+    def columns(self) -> Optional[Tuple[ColumnInfo, ...]]:
+        """Everything known about each column: database type name, family and code,
+        whether values are binary, nullability, precision, scale, length, datetime
+        precision, and the Python type a non-NULL value will have."""
+        if self._result is None or self._result.description is None:
+            return None
+        return tuple(column_info(col, self.adapters.loader_for(col))
+                     for col in self._result.description.columns)
 
     def fetchone(self) -> Optional[tuple]:
         self._check_result()
@@ -293,14 +304,3 @@ class Cursor:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def _describe(col) -> Tuple[Any, ...]:
-    ref = col.typeref
-    precision = scale = None
-    internal = col.type_size if col.type_size is not None and col.type_size >= 0 else None
-    if ref is not None and ref.modifier_bitmap:
-        precision = ref.precision if ref.modifier_bitmap & 1 else None
-        scale = ref.scale if ref.modifier_bitmap & 2 else None
-    null_ok = {0: False, 1: True}.get(col.nullable)
-    return (col.name, col.type_oid, None, internal, precision, scale, null_ok)
