@@ -17,7 +17,6 @@ recorded conversation in the tests).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from scratchbird import _auth_messages as am
@@ -34,32 +33,45 @@ from scratchbird.errors import (AuthenticationError, Error, InterfaceError, NotS
 __all__ = ["ClientProtocol", "Result", "Response"]
 
 _BANNER = b"ScratchBird SBSQL parser ready"
+_RD_CACHE_SIZE = 128
 
 
-@dataclass
 class Result:
     """One statement's result: its description (None when the server sent none),
     its rows, and what its COMMAND_COMPLETE said (rowcount -1 if none arrived)."""
 
-    description: Optional[sm.RowDescription] = None
-    rows: list = field(default_factory=list)
-    rowcount: int = -1
-    tag: Optional[str] = None
-    last_insert_id: int = 0
-    complete: bool = False
+    __slots__ = ("description", "rows", "rowcount", "tag", "last_insert_id", "complete")
+
+    def __init__(self, description: Optional[sm.RowDescription] = None) -> None:
+        self.description = description
+        self.rows: list = []
+        self.rowcount = -1
+        self.tag: Optional[str] = None
+        self.last_insert_id = 0
+        self.complete = False
+
+    def __repr__(self) -> str:
+        return (f"Result(rows={len(self.rows)}, rowcount={self.rowcount}, tag={self.tag!r}, "
+                f"complete={self.complete})")
 
 
-@dataclass
 class Response:
-    """Everything a request produced up to its READY."""
+    """Everything a request produced up to its READY (``done`` is False while a
+    streaming read has returned early)."""
 
-    results: List[Result]
-    error: Optional[Error] = None
-    ready: Optional[sm.Ready] = None
-    parameters: Dict[str, str] = field(default_factory=dict)
-    pong: Optional[bytes] = None
-    notifications: list = field(default_factory=list)
-    done: bool = False   # False while a streaming read has returned early
+    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done")
+
+    def __init__(self, results: List[Result]) -> None:
+        self.results = results
+        self.error: Optional[Error] = None
+        self.ready: Optional[sm.Ready] = None
+        self.parameters: Dict[str, str] = {}
+        self.pong: Optional[bytes] = None
+        self.notifications: list = []
+        self.done = False
+
+    def __repr__(self) -> str:
+        return f"Response(results={self.results!r}, error={self.error!r}, done={self.done})"
 
 
 class ClientProtocol:
@@ -107,6 +119,7 @@ class ClientProtocol:
         self._req_raw_text = raw_text
         self._req_adapters = None
         self._read_rows = rowcodec.read_data_rows
+        self._rd_cache: dict = {}
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -315,6 +328,26 @@ class ClientProtocol:
             self._decoder = None
         return result
 
+    def _start_described_result(self, payload) -> None:
+        """A result with a ROW_DESCRIPTION. A repeated statement brings the same bytes
+        again, so parsed descriptions and their decoders (stateless) are kept by payload."""
+        key = (bytes(payload), self._req_raw_text)
+        cached = self._rd_cache.get(key)
+        if cached is None or self._req_adapters is not None and self._req_adapters.has_loaders:
+            description = sm.parse_row_description(payload, self.layout)
+            decoder, read_rows = self._decoder_for(description.columns)
+            if decoder.__class__ is not _mixed_rows.MixedRowDecoder and not (
+                    self._req_adapters is not None and self._req_adapters.has_loaders):
+                if len(self._rd_cache) >= _RD_CACHE_SIZE:
+                    self._rd_cache.pop(next(iter(self._rd_cache)))
+                self._rd_cache[key] = (description, decoder, read_rows)
+        else:
+            description, decoder, read_rows = cached
+        result = Result(description)
+        self._response.results.append(result)
+        self._result = result
+        self._decoder, self._read_rows = decoder, read_rows
+
     def _decoder_for(self, columns):
         """The row decoder for a result, chosen once per result (and per column inside):
         text columns by their type code, binary columns (value_format 0) by their
@@ -388,7 +421,7 @@ class ClientProtocol:
                     raise ProtocolError("DATA_ROW arrived without a ROW_DESCRIPTION")
                 continue  # dropped: its result already failed to decode
             if t == c.ROW_DESCRIPTION:
-                self._start_result(sm.parse_row_description(frame.payload, self.layout))
+                self._start_described_result(frame.payload)
             elif t == c.COMMAND_COMPLETE:
                 cc = sm.parse_command_complete(frame.payload)
                 if result is None or result.complete:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from scratchbird._client_messages import MessageFormatError, _Cursor, lpstr
 from scratchbird._constants import TYPEREF_FOR_OID, ZERO_UUID, oid_for_typeref
@@ -117,8 +117,7 @@ def parse_parameter_status(payload) -> Dict[str, str]:
 
 # ---------------------------------------------------------------- READY (3.14)
 
-@dataclass
-class Ready:
+class Ready(NamedTuple):
     txn_id: int
     status: int                     # legacy: 0/1; P1: ord('T') or ord('R')
     reason: Optional[int] = None    # P1 only
@@ -228,6 +227,8 @@ class RowDescription:
     columns: List[Column]
     layout: str = "p1"
     result_set_kind: int = 0
+    # the PEP 249 description, built once (descriptions are reused for repeated statements)
+    dbapi: Optional[tuple] = field(default=None, repr=False, compare=False)
 
 
 def encode_row_description_legacy(columns: Sequence[Column]) -> bytes:
@@ -307,8 +308,7 @@ def parse_row_description(payload, layout: Optional[str] = None) -> RowDescripti
 
 # ---------------------------------------------------------------- COMMAND_COMPLETE (4.5)
 
-@dataclass
-class CommandComplete:
+class CommandComplete(NamedTuple):
     command_type: int
     rows: int
     last_insert_id: int

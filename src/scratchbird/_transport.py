@@ -15,7 +15,10 @@ from scratchbird.errors import ConnectionLost, InterfaceError, OperationalError
 
 __all__ = ["Transport", "open_transport", "make_ssl_context"]
 
-RECV_SIZE = 1 << 20  # large reads: many DATA_ROW frames per recv()
+# recv() sizes adapt: small for request/response traffic (a 1 MiB read costs an mmap and
+# munmap per call), growing to 1 MiB while large results keep filling the reads.
+RECV_MIN = 64 << 10
+RECV_MAX = 1 << 20
 
 
 class Transport:
@@ -26,6 +29,7 @@ class Transport:
         self.tls = tls
         self.where = where
         self.closed = False
+        self.recv_size = RECV_MIN
 
     def settimeout(self, seconds: Optional[float]) -> None:
         self.sock.settimeout(seconds)
@@ -42,7 +46,7 @@ class Transport:
 
     def recv(self) -> bytes:
         try:
-            data = self.sock.recv(RECV_SIZE)
+            data = self.sock.recv(self.recv_size)
         except socket.timeout:
             self.close()
             raise ConnectionLost(
@@ -54,6 +58,11 @@ class Transport:
         if not data:
             self.close()
             raise ConnectionLost(f"the server at {self.where} closed the connection")
+        size = len(data)
+        if size == self.recv_size and size < RECV_MAX:
+            self.recv_size = size * 2
+        elif size < self.recv_size >> 3 and self.recv_size > RECV_MIN:
+            self.recv_size >>= 1
         return data
 
     def close(self) -> None:

@@ -79,6 +79,10 @@ class AdaptersMap:
         if alias is not None and alias not in self._loaders:
             self._loaders[alias] = loader
 
+    @property
+    def has_loaders(self) -> bool:
+        return bool(self._loaders)
+
     def loader_for(self, column) -> Optional[Callable[[str], Any]]:
         if not self._loaders:
             return None

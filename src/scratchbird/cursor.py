@@ -221,7 +221,9 @@ class Cursor:
         if self._description is None and self._result is not None:
             rd = self._result.description
             if rd is not None:
-                self._description = tuple(describe(col) for col in rd.columns)
+                if rd.dbapi is None:
+                    rd.dbapi = tuple(describe(col) for col in rd.columns)
+                self._description = rd.dbapi
         return self._description
 
     @property
