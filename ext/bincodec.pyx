@@ -11,8 +11,9 @@ length is checked against what is left.
 What is not on the hot path is shared with the pure twin rather than written twice:
 the type-id table, planning a column from its TypeRef, error contexts, and encoding
 (``encode_value``, ``encode_param``, ``typeref_for``), which serve parameters one value
-at a time. ``encode_data_row``, the dev server's bulk path, writes the common scalar
-types in C (``bincodec_encode.pxi``) and hands every other value to the shared encoder.
+at a time. ``encode_data_row`` and ``encode_data_row_frames``, the dev server's bulk
+path, write the common scalar types in C (``bincodec_encode.pxi``) and hand every other
+value to the shared encoder.
 """
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
@@ -41,7 +42,7 @@ import math
 import uuid
 from decimal import Decimal
 
-from scratchbird._constants import DATA_ROW
+from scratchbird._constants import DATA_ROW, MAX_PAYLOAD, ZERO_UUID
 from scratchbird._pure.bincodec import (
     ARRAY, BINARY, BIT, BLOB, BOOLEAN, CIDR, COMPOSITE, DATE, DECFLOAT, DECIMAL, ENUM, FLOAT32,
     FLOAT64, GEOGRAPHY, GEOMETRY, INET, INT8, INT16, INT32, INT64, INT128, INTERVAL, JSON, JSONB,
@@ -62,8 +63,8 @@ cdef extern from "Python.h":
 
 __all__ = [
     "BinaryRowDecoder", "read_data_rows", "decode_value", "encode_value", "encode_data_row",
-    "encode_param", "column_type_id", "typeref_for", "type_label", "TYPE_NAMES",
-    "OID_TYPE_IDS", "TZ", "MAX_DEPTH", "MAX_NDIM",
+    "encode_data_row_frames", "encode_param", "column_type_id", "typeref_for", "type_label",
+    "TYPE_NAMES", "OID_TYPE_IDS", "TZ", "MAX_DEPTH", "MAX_NDIM",
     "UNTYPED", "BOOLEAN", "INT8", "INT16", "INT32", "INT64", "INT128", "UINT8", "UINT16",
     "UINT32", "UINT64", "UINT128", "DECIMAL", "DECFLOAT", "FLOAT32", "FLOAT64", "MONEY", "TEXT",
     "BINARY", "BIT", "DATE", "TIME", "TIMETZ", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL", "UUID",

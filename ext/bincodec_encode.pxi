@@ -295,3 +295,76 @@ def encode_data_row(type_ids, values):
         return PyBytes_FromStringAndSize(<const char*>o.data, o.len)
     finally:
         PyMem_Free(o.data)
+
+
+def encode_data_row_frames(type_ids, rows, sequence, attachment_id=ZERO_UUID, txn_id=0):
+    """Whole DATA_ROW frames (flags 0) for many rows of binary values: the dev server's
+    bulk path, the binary sibling of ``rowcodec.encode_data_row_frames``.
+
+    Each column's spec and C encoder are resolved once per call, not once per value, and
+    the 40-byte headers are written here, so a row of common scalars makes no Python
+    call. Returns ``(frames_bytes, next_sequence)``, byte for byte the pure twin's.
+    """
+    cdef Out o
+    cdef Py_ssize_t ncols = len(type_ids), nbitmap, i, start, bitmap_at, length
+    cdef uint64_t seq = <uint64_t>sequence, txn = <uint64_t>txn_id
+    cdef int* kinds = NULL
+    attachment = bytes(attachment_id)
+    if len(attachment) != 16:
+        raise ValueError("attachment_id must be 16 bytes")
+    if ncols > 0xFFFF:
+        raise DataError(f"a DATA_ROW holds at most 65535 columns, not {ncols}")
+    specs = [_spec(type_id) for type_id in type_ids]
+    nbitmap = (ncols + 7) // 8
+    o.data = NULL
+    o.len = o.cap = 0
+    count = 0
+    try:
+        kinds = <int*>PyMem_Malloc(sizeof(int) * (ncols if ncols else 1))
+        if kinds == NULL:
+            raise MemoryError()
+        for i in range(ncols):
+            kinds[i] = _ENCODE_KIND.get(specs[i][:2], E_NONE)
+        for values in rows:
+            if len(values) != ncols:
+                raise DataError(f"{len(values)} values for {ncols} column types")
+            start = o.len
+            _reserve(&o, HDR + 4 + nbitmap)
+            memcpy(o.data + o.len, b"SBWP\x01\x01", 6)
+            o.len += 6
+            _put(&o, DATA_ROW_TYPE, 1)
+            _put(&o, 0, 1)                          # flags
+            _put(&o, 0, 4)                          # length, written below
+            _put(&o, seq & 0xFFFFFFFF, 4)
+            memcpy(o.data + o.len, PyBytes_AS_STRING(attachment), 16)
+            o.len += 16
+            _put(&o, txn, 8)
+            _put(&o, <uint64_t>ncols, 2)
+            _put(&o, <uint64_t>nbitmap, 2)
+            bitmap_at = o.len
+            memset(o.data + o.len, 0, nbitmap)
+            o.len += nbitmap
+            for i in range(ncols):
+                value = values[i]
+                if value is None:
+                    o.data[bitmap_at + (i >> 3)] |= 1 << (i & 7)
+                    continue
+                if _encode_fast(&o, kinds[i], value):
+                    continue
+                try:
+                    raw = _encode_one(specs[i], value)
+                except _Malformed as exc:
+                    raise DataError(f"column {i} ({type_label(specs[i])}): {exc}") from None
+                _put_bytes(&o, PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw), False)
+            length = o.len - start - HDR
+            if length > MAX_PAYLOAD:
+                raise ProtocolError(
+                    f"SBWP payload of {length} bytes exceeds the 64 MiB frame limit")
+            for i in range(4):
+                o.data[start + 8 + i] = (<uint64_t>length >> (8 * i)) & 0xFF
+            seq += 1
+            count += 1
+        return PyBytes_FromStringAndSize(<const char*>o.data, o.len), sequence + count
+    finally:
+        PyMem_Free(o.data)
+        PyMem_Free(kinds)

@@ -708,7 +708,7 @@ def test_cancel_heartbeat_reauth_trace_and_late_auth_response(client):
 
 
 def test_devserver_api_validation_and_dsn():
-    for bad in (dict(profile="full"), dict(tls="maybe"), dict(keyfile="k.pem")):
+    for bad in (dict(profile="native"), dict(tls="maybe"), dict(keyfile="k.pem")):
         with pytest.raises(ValueError):
             DevServer(**bad)
     srv = DevServer(tls="off", user="us er", password="p@ss:/w", dbname="db1")

@@ -203,6 +203,14 @@ class TypeRef:
 assert TypeRef._STRUCT.size == 144
 
 
+def _typeref_oid(typeref: TypeRef) -> int:
+    # A temporal type says "with time zone" in timezone_policy (docs/protocol.md 1.2).
+    code = typeref.code
+    if typeref.family == 11 and typeref.timezone_policy == 1:
+        code |= 0x8000
+    return oid_for_typeref(typeref.family, code)
+
+
 @dataclass
 class Column:
     """One result column, from either ROW_DESCRIPTION layout."""
@@ -298,7 +306,7 @@ def parse_row_description(payload, layout: Optional[str] = None) -> RowDescripti
         for bit in _P1_EXTRA_TEXT_BITS:
             if metadata & (1 << bit):
                 extra.append((bit, _parse_ntext(cur)[1]))
-        oid = oid_for_typeref(typeref.family, typeref.code)
+        oid = _typeref_oid(typeref)
         columns.append(Column(
             label.decode("utf-8", "replace"), oid, -1, -1,
             0 if value_format == 1 else 1, nullability, 0, i, typeref, cls, updatability,
@@ -392,7 +400,7 @@ def parse_parameter_description(payload, layout: str) -> List[int]:
         typeref = TypeRef.decode(cur.data, cur.pos + 24)
         cur.pos += 172
         _parse_ntext(cur)
-        out.append(oid_for_typeref(typeref.family, typeref.code))
+        out.append(_typeref_oid(typeref))
     return out
 
 

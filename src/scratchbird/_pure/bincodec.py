@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import struct
 
-from scratchbird._constants import DATA_ROW
+from scratchbird._constants import DATA_ROW, ZERO_UUID
 from scratchbird._pure import bincodec_temporal  # noqa: F401 - registers the temporal codecs
 from scratchbird._pure.bincodec_nested import MAX_DEPTH, MAX_NDIM, decode_any, infer_spec
 from scratchbird._pure.bincodec_scalar import (
@@ -30,8 +30,8 @@ from scratchbird.errors import DataError, ProtocolError
 
 __all__ = [
     "BinaryRowDecoder", "read_data_rows", "decode_value", "encode_value", "encode_data_row",
-    "encode_param", "column_type_id", "typeref_for", "type_label", "TYPE_NAMES",
-    "OID_TYPE_IDS", "TZ", "MAX_DEPTH", "MAX_NDIM",
+    "encode_data_row_frames", "encode_param", "column_type_id", "typeref_for", "type_label",
+    "TYPE_NAMES", "OID_TYPE_IDS", "TZ", "MAX_DEPTH", "MAX_NDIM",
     "UNTYPED", "BOOLEAN", "INT8", "INT16", "INT32", "INT64", "INT128", "UINT8", "UINT16",
     "UINT32", "UINT64", "UINT128", "DECIMAL", "DECFLOAT", "FLOAT32", "FLOAT64", "MONEY", "TEXT",
     "BINARY", "BIT", "DATE", "TIME", "TIMETZ", "TIMESTAMP", "TIMESTAMPTZ", "INTERVAL", "UUID",
@@ -258,6 +258,27 @@ def encode_data_row(type_ids, values):
         parts.append(raw)
     parts[0] = _U16x2.pack(ncols, len(bitmap)) + bytes(bitmap)
     return b"".join(parts)
+
+
+def encode_data_row_frames(type_ids, rows, sequence, attachment_id=ZERO_UUID, txn_id=0):
+    """Whole DATA_ROW frames (flags 0) for many rows of binary values: the dev server's
+    bulk path, the binary sibling of ``rowcodec.encode_data_row_frames``.
+
+    Returns ``(frames_bytes, next_sequence)``; each frame is ``encode_header`` plus
+    ``encode_data_row(type_ids, row)``, with the sequence going up by one per row.
+    """
+    from scratchbird._pure.framing import encode_header
+    if len(attachment_id) != 16:
+        raise ValueError("attachment_id must be 16 bytes")
+    if len(type_ids) > 0xFFFF:
+        raise DataError(f"a DATA_ROW holds at most 65535 columns, not {len(type_ids)}")
+    out = []
+    for row in rows:
+        payload = encode_data_row(type_ids, row)
+        out.append(encode_header(DATA_ROW, len(payload), sequence, attachment_id, txn_id))
+        out.append(payload)
+        sequence += 1
+    return b"".join(out), sequence
 
 
 def encode_param(value):

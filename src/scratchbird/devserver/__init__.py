@@ -19,7 +19,7 @@ from typing import Dict, Optional
 from urllib.parse import quote
 
 from ._session import PROFILES, SessionConfig
-from ._startup import UserStore
+from ._startup import UserStore, user_store_for  # noqa: F401 (UserStore: public name)
 
 __all__ = ["DevServer", "PROFILES"]
 
@@ -31,13 +31,17 @@ _TLS_MODES = ("required", "off")
 class DevServer:
     """A ScratchBird-compatible SBWP server on a background thread.
 
-    Parameters: ``host``/``port`` to bind (port 0 picks a free port); ``profile``
-    (only ``"sbsql"``); ``database`` (a DuckDB path, ``":memory:"`` by default);
+    Parameters: ``host``/``port`` to bind (port 0 picks a free port); ``profile``:
+    ``"sbsql"`` (today's real server) or ``"full"`` (the SBWP v1.1 design spec: SCRAM-SHA-256,
+    zstd compression, binary values; docs/protocol.md section 4); ``database`` (a DuckDB
+    path, ``":memory:"`` by default);
     ``user``/``password`` plus optional extra ``users`` (name -> password);
     ``tls``: ``"required"`` (TLS 1.3 only) or ``"off"`` (plaintext with the 100 ms
     SBWP sniff); ``certfile``/``keyfile`` (otherwise a self-signed certificate is
     generated in a temporary directory that ``stop()`` removes); ``dbname``: when set,
-    a STARTUP that names another database is refused.
+    a STARTUP that names another database is refused; ``cache_results``: replay the
+    answer of a repeated read-only SELECT without running it again, until the next COMMIT
+    (off by default; for benchmarks, see ``_cache``).
 
     After ``start()``: ``port`` is the bound port, ``cafile`` the PEM to trust (None
     without TLS) and ``dsn`` a connection string for the driver.
@@ -47,7 +51,7 @@ class DevServer:
                  database: str = ":memory:", user: str = "sb", password: str = "sb",
                  tls: str = "required", certfile: Optional[str] = None,
                  keyfile: Optional[str] = None, dbname: Optional[str] = None,
-                 users: Optional[Dict[str, str]] = None) -> None:
+                 users: Optional[Dict[str, str]] = None, cache_results: bool = False) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown dev server profile {profile!r} "
                              f"(available: {', '.join(sorted(PROFILES))})")
@@ -72,6 +76,8 @@ class DevServer:
         self.dbname = dbname
         self.users = dict(users or {})
         self.users[user] = password
+        self.cache_results = bool(cache_results)
+        self.result_cache = None
         self.cafile: Optional[str] = certfile if tls_mode == "required" else None
         self._engine = None
         self._listener = None
@@ -109,8 +115,12 @@ class DevServer:
             context = server_context(certfile, keyfile)
             self.cafile = certfile
         self._engine = Engine(self.database)
-        config = SessionConfig(self._engine, UserStore(self.users), PROFILES[self.profile],
-                               self.dbname)
+        if self.cache_results:
+            from ._cache import ResultCache
+            self.result_cache = ResultCache()
+        profile = PROFILES[self.profile]
+        config = SessionConfig(self._engine, user_store_for(profile, self.users), profile,
+                               self.dbname, result_cache=self.result_cache)
         listener = Listener(self.host, self.port, config, context)
         listener.start()
         self._listener = listener

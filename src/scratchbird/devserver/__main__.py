@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--certfile", help="server certificate PEM (default: generated)")
     p.add_argument("--keyfile", help="server key PEM")
     p.add_argument("--dbname", help="the only database name STARTUP may ask for")
+    p.add_argument("--cache-results", action="store_true",
+                   help="replay repeated read-only SELECTs until the next COMMIT (benchmarks)")
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return p
 
@@ -50,7 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         server = DevServer(host=args.host, port=args.port, profile=args.profile,
                            database=args.database, user=args.user, password=args.password,
                            tls=args.tls, certfile=args.certfile, keyfile=args.keyfile,
-                           dbname=args.dbname).start()
+                           dbname=args.dbname, cache_results=args.cache_results).start()
     except (OSError, ValueError) as exc:
         print(f"scratchbird.devserver: {exc}", file=sys.stderr)
         return 2

@@ -219,6 +219,11 @@ class Engine:
     def _next_txn_id(self) -> int:
         return next(self._txn_ids)
 
+    @property
+    def commit_seq(self) -> int:
+        """Bumped by every successful COMMIT: what the result cache checks its entries by."""
+        return self._commit_seq
+
     def open_session(self, user: Optional[str] = None) -> "EngineSession":
         if self._closed:
             raise EngineError("engine is closed", CODE_REJECTED)
@@ -261,6 +266,8 @@ class EngineSession:
         self._savepoints: List[str] = []
         self._gen = 0                      # bumped whenever a pending stream becomes invalid
         self._closed = False
+        self._native = None                # execute_script(native=...): binary results
+        self._params = None                # execute_script(params=...): bound parameters
         with self._lock:
             con = engine._db.cursor()
             con.execute("SET TimeZone = 'UTC'")
@@ -274,6 +281,11 @@ class EngineSession:
             self._con = con
             self._snap_seq = engine._commit_seq
             self.txn_id = engine._next_txn_id()
+
+    @property
+    def read_only(self) -> bool:
+        """The open transaction has written nothing, so each statement sees the latest commit."""
+        return not self._log
 
     # -- transaction control (frames and SQL) ----------------------------------------------------
 
@@ -321,9 +333,15 @@ class EngineSession:
 
     # -- statements ----------------------------------------------------------------------------
 
-    def execute_script(self, sql: str, autocommit: bool = False) -> Iterator[StatementResult]:
-        """Run the statements of ``sql`` in order, one result each (lazily, see module doc)."""
+    def execute_script(self, sql: str, autocommit: bool = False, params: Optional[list] = None,
+                       native=None) -> Iterator[StatementResult]:
+        """Run the statements of ``sql`` in order, one result each (lazily, see module doc).
+
+        The ``full`` profile's extensions: ``params`` are bound as DuckDB prepared-statement
+        parameters (binary BIND values); ``native`` (``_native.NATIVE``) makes row-returning
+        statements answer with DuckDB's own values for binary results, not text."""
         self._check_open()
+        self._native, self._params = native, params
         texts = sqltext.split_statements(sql or "")
         if not texts:
             yield _no_rows("EMPTY", 0)
@@ -382,7 +400,7 @@ class EngineSession:
         self._snap_seq = self._engine._commit_seq
         for text in self._log:
             try:
-                con.execute(text)
+                con.execute(*text) if isinstance(text, tuple) else con.execute(text)
             except duckdb.Error:
                 # The writes cannot be restored (e.g. another session committed a conflicting
                 # row meanwhile): the transaction is lost and a new one starts.
@@ -457,7 +475,7 @@ class EngineSession:
                 self._recover()
                 raise err from None
             if stype in _WRITE_TYPES:
-                self._log.append(text)
+                self._log.append(text if self._params is None else (text, self._params))
             if autocommit and stype not in _QUERY_TYPES:
                 self.commit()
         return result
@@ -466,7 +484,7 @@ class EngineSession:
         """A row-returning query: rendered by DuckDB and streamed from the cursor."""
         con = self._con
         text = info.text
-        described = con.execute("DESCRIBE " + text).fetchall()
+        described = con.execute("DESCRIBE " + text, self._params).fetchall()
         names = [row[0] for row in described]
         types = [row[1] for row in described]
         reads_table = info.reads_table()
@@ -482,18 +500,23 @@ class EngineSession:
         for k, duck_type in enumerate(types):
             if items is not None and not items[k][0]:
                 names[k] = f"column{k + 1}"
-            if duck_type.strip('"').upper() == "NULL" and not reads_table:
+            if self._native is not None:   # binary results: DuckDB's own values (_native)
+                exprs.append(self._native.fetch_expr(f"#{k + 1}", duck_type))
+            elif duck_type.strip('"').upper() == "NULL" and not reads_table:
                 constant = info.verb in _CONSTANT_SELECT_VERBS or text.startswith("(")
                 bare = items[k][1] if items is not None else constant
                 exprs.append(null_constant_expr(NULL_LITERAL if bare else NULL_EXPRESSION))
             else:
                 exprs.append(render_expr(f"#{k + 1}", duck_type, null_text))
-        con.execute("SELECT " + ", ".join(exprs) + " FROM (\n" + text + "\n) AS _sb_q")
+        con.execute("SELECT " + ", ".join(exprs) + " FROM (\n" + text + "\n) AS _sb_q",
+                    self._params)
         first = con.fetchmany(BATCH_ROWS)
         if not first:
             return _no_rows("SELECT 0", 0)
         gen = self._gen
         fetch = lambda: self._fetch(gen)  # noqa: E731
+        if self._native is not None:
+            return self._native.result(names, described, [first], fetch)
         return StatementResult(f"SELECT {len(first)}", len(first), names, [first], fetch,
                                count_rows=True)
 
@@ -549,7 +572,7 @@ class EngineSession:
         return _fixed_rows(columns, [tuple(values)], "SELECT 1")
 
     def _dml(self, info: sqltext.StatementInfo, stype: str) -> StatementResult:
-        row = self._con.execute(info.text).fetchone()
+        row = self._con.execute(info.text, self._params).fetchone()
         n = _count_of(row)
         if stype == "INSERT":
             if info.insert_has_column_list():
@@ -563,7 +586,7 @@ class EngineSession:
     def _generic(self, info: sqltext.StatementInfo, stype: str) -> StatementResult:
         """Anything else (RETURNING, PRAGMA, EXPLAIN, CALL, SET, COPY, ...): run once through
         a relation, then render its retained rows through DuckDB."""
-        rel = self._con.sql(info.text)
+        rel = self._con.sql(info.text, params=self._params)
         returning = stype in _DML_TYPES
         if rel is None:
             return _no_rows(info.tag_word, 0)
@@ -574,6 +597,8 @@ class EngineSession:
                 rows = rel.fetchall()
                 n = _count_of(rows[0] if rows else None)
             return _no_rows(info.tag_word, n)
+        if self._native is not None:       # binary results: DuckDB's own values (_native)
+            return self._native.relation_result(columns, rel)
         null_text = NULL_FROM_TABLE if returning else NULL_EXPRESSION
         exprs = [render_expr(f"#{k + 1}", str(t), null_text) for k, t in enumerate(rel.types)]
         rows = rel.project(", ".join(exprs)).fetchall()

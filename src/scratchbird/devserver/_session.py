@@ -41,6 +41,7 @@ from ._startup import (
     PROFILES, Negotiation, Profile, SessionConfig, StartupRejected, negotiate, new_session_uuid,
     startup_parameter_entries,
 )
+from . import _binary_params, _binary_results, _full_auth    # the full profile (protocol.md 4)
 
 __all__ = ["Profile", "PROFILES", "SessionConfig", "Session"]
 
@@ -96,6 +97,7 @@ class Session:
         self.options: Dict[str, str] = {}
         self.trace: Optional[str] = None
         self.ready_since_extended = True
+        self.compressor = None          # full profile: a Compressor once bit 0 is granted (2.4)
         self._handlers: Dict[int, Callable] = {
             C.STARTUP: self._on_startup, C.AUTH_RESPONSE: self._on_unsupported,
             C.QUERY: self._on_query, C.PARSE: self._on_parse, C.BIND: self._on_bind,
@@ -174,8 +176,11 @@ class Session:
             self.sock.sendall(data)
 
     def _send(self, msg_type: int, payload: bytes = b"") -> None:
+        flags = 0
+        if self.compressor is not None:
+            payload, flags = self.compressor.compress_payload(payload)
         self._write(framing.encode_header(msg_type, len(payload), self.seq, self.attachment,
-                                          self.txn) + payload)
+                                          self.txn, flags) + payload)
         self.seq += 1
 
     def _error(self, sqlstate: str, message: str, detail: str = "") -> None:
@@ -229,8 +234,13 @@ class Session:
             self._fatal("08P01", "SBWP.HEADER.RESERVED_BITS_SET",
                         "SBWP frame flags failed closed before payload dispatch")
         if flags & C.FLAG_COMPRESSED:
-            self._fatal("08P01", "SBWP.COMPRESSION.UNNEGOTIATED_FRAME",
-                        "compressed SBWP frame received but compression was not negotiated")
+            if self.reader.decompress is None:
+                self._fatal("08P01", "SBWP.COMPRESSION.UNNEGOTIATED_FRAME",
+                            "compressed SBWP frame received but compression was not negotiated")
+            try:                                # negotiated (full profile, 2.4 [SPEC])
+                frame.payload = memoryview(self.reader.decompress(frame.payload))
+            except ProtocolError as exc:
+                self._fatal("08P01", "SBWP.COMPRESSION.INVALID_FRAME", str(exc))
         payload = frame.payload
         if flags & (C.FLAG_CONTINUED | C.FLAG_FINAL) or self.partial is not None:
             payload = self._fragment(frame)
@@ -268,6 +278,7 @@ class Session:
         self._end_engine_session()
         self.attachment = self.session_id = C.ZERO_UUID
         self.nego, self.layout, self.features, self.version = None, "legacy", 0, 0x0101
+        self.compressor = self.reader.decompress = None
         self.statements.clear()
         self.portals.clear()
         self.options.clear()
@@ -280,18 +291,19 @@ class Session:
             nego = negotiate(payload, self.profile.supported_features)
         except StartupRejected as exc:
             self._fatal(exc.sqlstate, exc.code, exc.detail)
-        self._send(C.AUTH_REQUEST, encode_auth_request(C.AUTH_METHOD_PASSWORD))
-        response = self._next_frame()          # not flag-checked (2.1)
-        if response.msg_type != C.AUTH_RESPONSE:
-            self._fatal("08P01", "expected AUTH_RESPONSE after AUTH_REQUEST")
-        user = nego.params.get("user") or None
-        requested = nego.params.get("database") or ""
-        if self.cfg.dbname and requested and requested != self.cfg.dbname:
-            self._fatal("28000", "Authentication requested a database that is not associated "
-                        "with this server route.", "PARSER_SERVER_IPC.AUTH_DATABASE_MISMATCH")
-        if not self.cfg.users.verify(user, bytes(response.payload)):
-            log.info("%s: authentication failed for user %r", self.peer, user)
-            self._fatal("28000", "Authentication failed.", "SECURITY.AUTHENTICATION.FAILED")
+        auth_info = b""
+        if self.profile.auth == "scram":        # full profile (3.10 [SPEC], _full_auth)
+            user, auth_info = _full_auth.scram_handshake(self, nego, self._check_database)
+        else:
+            self._send(C.AUTH_REQUEST, encode_auth_request(C.AUTH_METHOD_PASSWORD))
+            response = self._next_frame()          # not flag-checked (2.1)
+            if response.msg_type != C.AUTH_RESPONSE:
+                self._fatal("08P01", "expected AUTH_RESPONSE after AUTH_REQUEST")
+            user = nego.params.get("user") or None
+            self._check_database(nego)
+            if not self.cfg.users.verify(user, bytes(response.payload)):
+                log.info("%s: authentication failed for user %r", self.peer, user)
+                self._fatal("28000", "Authentication failed.", "SECURITY.AUTHENTICATION.FAILED")
         try:
             es = _open_engine_session(self.cfg.engine, user)
         except Exception:
@@ -301,7 +313,7 @@ class Session:
         self.es, self.nego, self.user = es, nego, user
         self.session_id = self.attachment = new_session_uuid()
         self.layout, self.features, self.version = nego.layout, nego.features, nego.selected_version
-        self._send(C.AUTH_OK, encode_auth_ok(self.session_id))
+        self._send(C.AUTH_OK, encode_auth_ok(self.session_id, auth_info))
         if self.layout == "p1":
             p = self.profile
             self._send(C.SERVER_INFO, encode_server_info(self.session_id, p.product, p.channel,
@@ -309,7 +321,16 @@ class Session:
             self._parameter_status(startup_parameter_entries(
                 nego, user, self.cfg.users.uuid_of(user), self.txn))
         self._ready(C.READY_STARTUP)
+        if self.features & C.FEATURE_COMPRESSION:    # full profile: from here on (2.4 [SPEC])
+            from scratchbird._compression import Compressor, Decompressor
+            self.compressor, self.reader.decompress = Compressor(), Decompressor()
         log.debug("%s: %s session for %r, features 0x%x", self.peer, self.layout, user, self.features)
+
+    def _check_database(self, nego: Negotiation) -> None:
+        requested = nego.params.get("database") or ""
+        if self.cfg.dbname and requested and requested != self.cfg.dbname:
+            self._fatal("28000", "Authentication requested a database that is not associated "
+                        "with this server route.", "PARSER_SERVER_IPC.AUTH_DATABASE_MISMATCH")
 
     def _on_unsupported(self, frame, payload) -> None:
         """HEARTBEAT, or AUTH_RESPONSE outside the handshake (7.11, appendix A)."""
@@ -331,8 +352,10 @@ class Session:
         if flags & 0x10:
             self._return_sblr(query.sql)
             return
+        binary = bool(flags & C.QUERY_FLAG_BINARY_RESULT
+                      and self.features & C.FEATURE_BINARY_VALUES)
         self._run_sql(query.sql, autocommit=bool(flags & C.QUERY_FLAG_AUTOCOMMIT),
-                      script=script, summary=bool(flags & 0x200), ready=True)
+                      script=script, summary=bool(flags & 0x200), ready=True, binary=binary)
 
     @staticmethod
     def _script_trailer_flags(payload) -> int:
@@ -345,22 +368,39 @@ class Session:
         return extra if magic == _SCRIPT_MAGIC and version == 1 else 0
 
     def _run_sql(self, sql: str, *, autocommit: bool, script: bool, summary: bool,
-                 ready: bool) -> None:
-        """Run SQL through the engine and send its result frames (4.1, 4.2, 5.4)."""
+                 ready: bool, binary: bool = False, params: Optional[list] = None) -> None:
+        """Run SQL through the engine and send its result frames (4.1, 4.2, 5.4).
+
+        ``binary``: results in binary values, ``params``: bound parameters (full profile)."""
         from ._engine import EngineError
         self._flush()               # earlier replies must not wait behind this engine work
+        cache = self.cfg.result_cache
+        keep = None
+        if cache is not None and ready and not script and not summary and not binary:
+            entry = cache.lookup(sql, self.cfg.engine, self.es)
+            if entry is not None:
+                self._send_result(entry, batches=entry.batches)
+                self._ready(2)
+                return
+            keep, commit_seq = cache.collector(sql), self.cfg.engine.commit_seq
         failed = False
         results = None
         try:
-            results = self.es.execute_script(sql, autocommit=autocommit)
+            results = (_binary_results.run_native(self.es, sql, autocommit, params) if binary
+                       else self.es.execute_script(sql, autocommit=autocommit))
             total = 0
             for result in results:
                 if summary:
                     for _batch in result.batches():
                         pass
                     total += result.rows
+                elif binary:
+                    _binary_results.send_binary_result(self, result)
                 else:
-                    self._send_result(result)
+                    self._send_result(result, keep=keep)
+                    if keep is not None:
+                        cache.store(sql, result, keep, commit_seq, self.cfg.engine, self.es)
+                        keep = None         # only a first (and only) result is kept
             if summary:
                 self._send(C.COMMAND_COMPLETE, encode_command_complete("SCRIPT", total))
         except EngineError as exc:
@@ -384,15 +424,24 @@ class Session:
         if ready:
             self._ready(3 if failed and script else 2)
 
-    def _send_result(self, result) -> None:
-        """[ROW_DESCRIPTION, DATA_ROW...] COMMAND_COMPLETE. No RD for zero rows (4.2)."""
+    def _send_result(self, result, keep: Optional[list] = None, batches=None) -> None:
+        """[ROW_DESCRIPTION, DATA_ROW...] COMMAND_COMPLETE. No RD for zero rows (4.2).
+
+        ``keep`` collects the batches for the result cache; ``batches`` replays a cached
+        result's rows instead of asking the engine."""
         described = False
-        for batch in result.batches():
+        for batch in result.batches() if batches is None else batches:
             if not batch:
                 continue
+            if keep is not None:
+                keep.append(batch)
             if not described:
                 self._send(C.ROW_DESCRIPTION, self._row_description(result))
                 described = True
+            if self.compressor is not None:     # full profile: each frame through zstd
+                for row in batch:
+                    self._send(C.DATA_ROW, rowcodec.encode_data_row(row))
+                continue
             data, self.seq = rowcodec.encode_data_row_frames(batch, self.seq, self.attachment,
                                                              self.txn)
             self._write(data)
@@ -517,10 +566,14 @@ class Session:
                     raise BindingError("08P01", "invalid BIND payload")
                 fmts = formats_for(formats, len(values))
                 oids = stmt.param_oids
-                literals = [to_literal(v, fmts[i], oids[i] if i < len(oids) else 0)
-                            for i, v in enumerate(values)]
-                sql = substitute(stmt.sql, literals)
-                self.portals.put(portal, sql, len(sql.encode("utf-8")) + len(portal))
+                if self.features & C.FEATURE_BINARY_VALUES and _binary_params.typed(oids):
+                    bound = _binary_params.bind_parameters(stmt.sql, oids, fmts, values)
+                    self.portals.put(portal, bound, bound.size + len(portal))
+                else:
+                    literals = [to_literal(v, fmts[i], oids[i] if i < len(oids) else 0)
+                                for i, v in enumerate(values)]
+                    sql = substitute(stmt.sql, literals)
+                    self.portals.put(portal, sql, len(sql.encode("utf-8")) + len(portal))
         except BindingError as exc:
             self._error(exc.sqlstate, exc.message, exc.detail)
             return
@@ -540,8 +593,10 @@ class Session:
         stmt = self.statements.get(name)
         oids = stmt.param_oids if stmt is not None else []
         if self.layout == "p1":
-            body = encode_parameter_description_p1(
-                oids, array_bind=bool(self.features & C.FEATURE_ARRAY_BIND))
+            describe = (_binary_params.parameter_description_p1
+                        if self.features & C.FEATURE_BINARY_VALUES
+                        else encode_parameter_description_p1)
+            body = describe(oids, array_bind=bool(self.features & C.FEATURE_ARRAY_BIND))
         else:
             body = encode_parameter_description_legacy(oids)
         self._send(C.PARAMETER_DESCRIPTION, body)
@@ -556,8 +611,12 @@ class Session:
         if sql is None:
             self._error("34000", "bound portal not found")
             return
+        params = None
+        if isinstance(sql, _binary_params.BoundParameters):     # full profile: real parameters
+            sql, params = sql.sql, sql.values
         self._run_sql(sql, autocommit=bool(flags & 0x01), script=False, summary=False,
-                      ready=False)
+                      ready=False, binary=bool(self.features & C.FEATURE_BINARY_VALUES),
+                      params=params)
 
     def _on_close(self, frame, payload) -> None:
         self.ready_since_extended = False

@@ -17,11 +17,13 @@ from typing import Dict, List, Mapping, Optional, Tuple
 from scratchbird._client_messages import (
     ADMITTED_STARTUP_KEYS, _render_key_value, is_p1_startup, parse_startup,
 )
-from scratchbird._constants import SBSQL_SUPPORTED_FEATURES
+from scratchbird._constants import (
+    FEATURE_BINARY_VALUES, FEATURE_COMPRESSION, SBSQL_SUPPORTED_FEATURES,
+)
 
 __all__ = ["Profile", "PROFILES", "SessionConfig", "StartupRejected", "Negotiation", "negotiate",
            "UserStore", "new_session_uuid", "user_uuid_text", "startup_parameter_entries",
-           "P1_ONLY_BITS"]
+           "P1_ONLY_BITS", "user_store_for"]
 
 P1_ONLY_BITS = sum(1 << b for b in range(13, 25))   # features 13-24 need protocol 1.1
 UNKNOWN_BITS = ~((1 << 25) - 1) & 0xFFFFFFFFFFFFFFFF
@@ -107,7 +109,7 @@ def negotiate(payload, supported: int) -> Negotiation:
     if selected == VERSION_1_0 and required & P1_ONLY_BITS:
         raise StartupRejected("0A000", "SBWP.FEATURE.REQUIRED_UNSUPPORTED",
                               "required features need protocol 1.1 but 1.0 was selected")
-    if required & UNKNOWN_BITS:                                             # step 6
+    if required & UNKNOWN_BITS & ~supported:                                # step 6
         raise StartupRejected("08P01", "SBWP.FEATURE.UNKNOWN_REQUIRED",
                               "required feature bitmap names unknown feature bits")
     if required & ~client:                                                  # step 7
@@ -157,18 +159,27 @@ def _parse_keys_and_extensions(data: bytes) -> Dict[str, str]:
 
 @dataclass(frozen=True)
 class Profile:
-    """What distinguishes one server personality from another (only ``sbsql`` exists)."""
+    """What distinguishes one server personality from another.
+
+    ``sbsql``: today's real server. ``full``: the SBWP v1.1 design spec as this project
+    implements it (docs/protocol.md, "The dev server's full profile"): SCRAM-SHA-256
+    (``auth="scram"``), zstd compression (feature bit 0) and binary values (bit 32).
+    """
 
     name: str
     supported_features: int
     product: str
     channel: str
     dialect: str
+    auth: str = "password"          # "password" (REFERENCE 3.9) or "scram" (3.10 [SPEC])
 
 
 PROFILES: Dict[str, Profile] = {
     "sbsql": Profile("sbsql", SBSQL_SUPPORTED_FEATURES, "ScratchBird native SBWP P1",
                      "public-alpha", "sbsql"),
+    "full": Profile("full", SBSQL_SUPPORTED_FEATURES | FEATURE_COMPRESSION | FEATURE_BINARY_VALUES,
+                    "ScratchBird dev server (full profile)", "public-alpha", "sbsql",
+                    auth="scram"),
 }
 
 
@@ -178,6 +189,7 @@ class SessionConfig:
     users: UserStore
     profile: Profile
     dbname: Optional[str] = None
+    result_cache: Optional[object] = None   # _cache.ResultCache when opted in (benchmarks)
 
 
 # ---------------------------------------------------------------- users (3.9)
@@ -206,6 +218,15 @@ class UserStore:
 
     def uuid_of(self, user: str) -> str:
         return self._uuids.get(user, user_uuid_text(user, 0))
+
+
+def user_store_for(profile: Profile, users: Mapping[str, str]):
+    """The user store a profile authenticates against: SHA-256 digests for the cleartext
+    password (sbsql), salted SCRAM verifiers for ``full`` (``_full_auth``)."""
+    if profile.auth == "scram":
+        from ._full_auth import ScramUserStore
+        return ScramUserStore(users)
+    return UserStore(users)
 
 
 def user_uuid_text(name: str, index: int) -> str:

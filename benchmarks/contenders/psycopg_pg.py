@@ -1,0 +1,58 @@
+"""psycopg 3 (its C implementation, ``psycopg[binary]``) against the local PostgreSQL,
+with text or binary result formats."""
+from __future__ import annotations
+
+from typing import List
+
+import psycopg
+
+from . import Contender
+
+
+class PsycopgContender(Contender):
+
+    def __init__(self, target: dict, binary: bool = False, **options) -> None:
+        super().__init__(target, binary=binary, **options)
+        self.binary = binary
+        self.conn = psycopg.connect(target["pg_dsn"])
+        self.cur = self.conn.cursor(binary=binary)
+        self.cur.execute("SELECT pg_backend_pid()")
+        self.server_pid = self.cur.fetchone()[0]
+        self.conn.commit()
+
+    def info(self) -> dict:
+        return {"psycopg": psycopg.__version__, "impl": psycopg.pq.__impl__,
+                "libpq": psycopg.pq.version(), "binary": self.binary}
+
+    def fetch(self, sql: str) -> list:
+        cur = self.cur
+        cur.execute(sql)
+        return cur.fetchall()
+
+    def round_trips(self, n: int) -> int:
+        cur = self.cur
+        for _ in range(n):
+            cur.execute("SELECT 1")
+            cur.fetchall()
+        return n
+
+    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
+        marks = ", ".join("%s" for _ in columns)
+        self.cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        self.conn.commit()
+        return len(rows)
+
+    def execute(self, sql: str) -> None:
+        self.cur.execute(sql)
+        self.conn.commit()
+
+    def iterate(self, sql: str, stream: bool = True) -> int:
+        """``Cursor.stream()``: rows as they arrive (libpq single-row mode), always."""
+        n = 0
+        for _row in self.conn.cursor(binary=self.binary).stream(sql):
+            n += 1
+        self.conn.commit()
+        return n
+
+    def close(self) -> None:
+        self.conn.close()

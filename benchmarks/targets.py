@@ -1,0 +1,102 @@
+"""The targets: ratios of figures measured in the same run, each PASS or MISS.
+
+Never a timed test: a MISS is a figure to act on, not a failure of the program.
+"""
+from __future__ import annotations
+
+from typing import Dict, List, Optional
+
+__all__ = ["evaluate"]
+
+MB = 1_000_000
+
+
+def _result(results: List[dict], sid: str, contender: str) -> Optional[dict]:
+    for r in results:
+        if r.get("scenario") == sid and r.get("contender") == contender and r.get("summary"):
+            return r["summary"]
+    return None
+
+
+def _memory(entries: List[dict], contender: str, variant: Optional[str] = None) -> Optional[dict]:
+    for e in entries:
+        if e.get("contender") == contender and "peak_growth" in e and \
+                (variant is None or e.get("variant") == variant):
+            return e
+    return None
+
+
+def _target(tid: str, title: str, rule: str, value: Optional[float], ok: Optional[bool],
+            detail: str) -> Dict[str, object]:
+    status = "N/A" if ok is None else ("PASS" if ok else "MISS")
+    return {"id": tid, "title": title, "rule": rule, "value": value, "status": status,
+            "detail": detail}
+
+
+def evaluate(run: dict) -> List[Dict[str, object]]:
+    results = run.get("results", [])
+    memory = run.get("memory", {})
+    out = []
+
+    sb, pg = _result(results, "1", "scratchbird-c"), _result(results, "1", "psycopg-text")
+    if sb and pg:
+        v = sb["rate_cpu"]["best"] / pg["rate_cpu"]["best"]
+        out.append(_target("T1", "scenario 1 (sbsql): scratchbird-c rows/s by client CPU vs "
+                           "psycopg C, text results", "ratio >= 1.00", v, v >= 1.0,
+                           f"{sb['rate_cpu']['best']:,.0f} vs {pg['rate_cpu']['best']:,.0f} rows/s"))
+    else:
+        out.append(_target("T1", "scenario 1 (sbsql): scratchbird-c vs psycopg text",
+                           "ratio >= 1.00", None, None, "needs scenario 1 with both contenders"))
+
+    sb, fl = _result(results, "1a", "scratchbird-c"), _result(results, "1a", "floor")
+    if sb and fl:
+        v = sb["cpu_s"]["best"] / fl["cpu_s"]["best"]
+        out.append(_target("T2", "scenario 1a: scratchbird-c client CPU vs the marshal floor",
+                           "ratio <= 1.30", v, v <= 1.3,
+                           f"{sb['cpu_s']['best']:.3f} s vs {fl['cpu_s']['best']:.3f} s"))
+    else:
+        out.append(_target("T2", "scenario 1a: scratchbird-c vs marshal floor", "ratio <= 1.30",
+                           None, None, "needs scenario 1a with scratchbird-c and the floor"))
+
+    sb, pg = _result(results, "4", "scratchbird-c"), _result(results, "4", "psycopg-text")
+    if sb and pg:
+        v = sb["rate_wall"]["best"] / pg["rate_wall"]["best"]
+        cpu = sb["rate_cpu"]["best"] / pg["rate_cpu"]["best"]
+        out.append(_target("T3", "scenario 4: scratchbird-c round trips/s (wall) vs psycopg",
+                           "ratio >= 1.00", v, v >= 1.0,
+                           f"{sb['rate_wall']['best']:,.0f} vs {pg['rate_wall']['best']:,.0f} /s "
+                           f"wall; by client CPU the ratio is {cpu:.2f}"))
+    else:
+        out.append(_target("T3", "scenario 4: scratchbird-c vs psycopg round trips",
+                           "ratio >= 1.00", None, None, "needs scenario 4 with both contenders"))
+
+    entries = memory.get("iterate", [])
+    it = _memory(entries, "scratchbird-c", "cursor(stream=True)")
+    whole = _memory(entries, "scratchbird-c", "default cursor")
+    it = it or whole
+    if it:
+        mb = it["peak_growth"] / MB
+        stand_in = "" if it["rows"] >= 10_000_000 else \
+            f" ({it['rows']:,} rows stand in for 10,000,000)"
+        detail = f"peak RSS grew {mb:,.1f} MB for {it['rows']:,} rows{stand_in} with the " \
+                 f"{it.get('variant') or 'default cursor'}"
+        if whole is not None and whole is not it:
+            detail += f"; the default cursor, which reads the whole result at execute(), grew " \
+                      f"{whole['peak_growth'] / MB:,.0f} MB"
+        out.append(_target("T4", "iterating a 10M-row result: client memory growth",
+                           "< 100 MB", mb, mb < 100, detail))
+    else:
+        out.append(_target("T4", "iterating a 10M-row result", "< 100 MB", None, None,
+                           "needs scenario 1 (memory) with scratchbird-c"))
+
+    fa = _memory(memory.get("fetchall", []), "scratchbird-c")
+    if fa and fa.get("objects_bytes"):
+        v = fa["peak_growth"] / fa["objects_bytes"]
+        out.append(_target("T5", f"fetchall() of {fa['rows']:,} rows: peak RSS growth vs the "
+                           "Python objects returned", "ratio <= 1.30", v, v <= 1.3,
+                           f"{fa['peak_growth'] / MB:,.0f} MB vs {fa['objects_bytes'] / MB:,.0f} MB"
+                           " (sys.getsizeof over list, rows and distinct values)"))
+    else:
+        out.append(_target("T5", "fetchall() memory vs Python objects", "ratio <= 1.30", None,
+                           None, "needs scenario 1 (memory) with scratchbird-c"))
+    return out

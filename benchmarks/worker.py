@@ -1,0 +1,164 @@
+"""One contender, one scenario, in a fresh process: ``python -m benchmarks.worker TASK.json``.
+
+The orchestrator (``benchmarks.__main__``) writes the task and reads the result file the
+worker writes. A fresh process per task isolates the implementation choice
+(``SCRATCHBIRD_IMPL`` is read at import) and the memory of each measurement.
+
+Modes:
+
+* ``throughput``: one untimed warm-up (it also fills the dev server's result cache), a
+  correctness check of what the warm-up returned against the expected rows, then
+  ``repeats`` timed samples;
+* ``mem_fetchall``: peak RSS growth of one ``fetchall()`` against the size of the Python
+  objects it returned;
+* ``mem_iterate``: peak RSS growth while iterating a large result row by row (with the
+  driver's streaming cursor when the task says ``stream``).
+"""
+from __future__ import annotations
+
+import gc
+import json
+import pickle
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Callable, Optional, Tuple
+
+from . import measure
+from .contenders import Contender, load
+from .data import insert_rows
+from .scenarios import INSERT_COLUMNS, Scenario
+
+__all__ = ["main", "run_task"]
+
+
+def _operation(c: Contender, sc: Scenario) -> Tuple[Callable, Optional[Callable]]:
+    """(timed operation, untimed step before each sample) for the scenario."""
+    if sc.kind == "fetch":
+        return (lambda: c.fetch_repeated(sc.sql, sc.inner)), None
+    if sc.kind == "roundtrip":
+        return (lambda: (c.round_trips(sc.rows), None)), None
+    if sc.kind == "insert":
+        rows = insert_rows(sc.rows)
+        columns = [name for name, _type in INSERT_COLUMNS]
+        return ((lambda: (c.insert_many(sc.table, columns, rows), None)),
+                (lambda: c.execute(f"DELETE FROM {sc.table}")))
+    raise ValueError(f"unknown scenario kind {sc.kind!r}")
+
+
+def _check(c: Contender, sc: Scenario, product, data_dir: Optional[str]) -> dict:
+    """Compare what one execution returned with what it must return."""
+    if sc.kind == "roundtrip":
+        got = c.as_tuples(sc.sid, c.fetch("SELECT 1"))
+        return {"ok": got == [(1,)], "what": "SELECT 1 gives [(1,)]"}
+    if sc.kind == "insert":
+        got = c.as_tuples(sc.sid, c.fetch(f"SELECT count(*) FROM {sc.table}"))
+        return {"ok": got == [(sc.rows,)], "what": f"{sc.rows} rows inserted", "got": str(got)}
+    path = Path(data_dir or ".") / f"expected_{sc.sid}.pickle"
+    with open(path, "rb") as f:
+        expected = pickle.load(f)
+    got = c.as_tuples(sc.sid, product)
+    ok = got == expected
+    if not ok and len(got) == len(expected):          # same rows in another order?
+        ok = sorted(got, key=lambda r: r[0]) == expected
+    out = {"ok": ok, "what": f"{len(expected)} rows equal to the expected Python rows"}
+    if not ok:
+        bad = next((k for k, (a, b) in enumerate(zip(got, expected)) if a != b), None)
+        out["got_rows"] = len(got)
+        if bad is not None:
+            out["first_difference"] = {"row": bad, "got": repr(got[bad])[:300],
+                                       "expected": repr(expected[bad])[:300]}
+    return out
+
+
+def _throughput(c: Contender, sc: Scenario, task: dict) -> dict:
+    data_dir = task.get("data_dir")
+    c.prepare(sc, data_dir)
+    op, between = _operation(c, sc)
+    if between is not None:
+        between()
+    w0 = time.perf_counter()
+    _units, product = op()                         # warm-up: untimed
+    warmup = time.perf_counter() - w0
+    check = _check(c, sc, product, data_dir) if task.get("verify", True) else None
+    del product
+    gc.collect()
+    samples = measure.time_samples(op, int(task["repeats"]), c.server_pid, between)
+    return {"samples": [s.as_dict() for s in samples], "summary": measure.summarize(samples),
+            "check": check, "warmup_wall_s": warmup}
+
+
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark (VmHWM) of this process; True if it worked."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def _peak() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return measure.peak_rss_bytes()
+
+
+def _memory(c: Contender, sc: Scenario, task: dict, mode: str) -> dict:
+    c.prepare(sc, task.get("data_dir"))
+    gc.collect()
+    reset = _reset_peak()
+    base = measure.rss_bytes()
+    w0, c0 = time.perf_counter(), time.process_time()
+    if mode == "mem_iterate":
+        rows = None
+        count = c.iterate(task["iterate_sql"], stream=bool(task.get("stream")))
+    else:
+        rows = c.fetch(sc.sql)
+        count = len(rows)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    peak = _peak()
+    after = measure.rss_bytes()
+    out = {"rows": count, "rss_before": base, "peak_growth": peak - base,
+           "retained_growth": after - base, "peak_reset": reset, "wall_s": wall, "cpu_s": cpu}
+    if rows is not None:
+        out["objects_bytes"] = measure.deep_size(rows)
+        out["ratio"] = out["peak_growth"] / out["objects_bytes"] if out["objects_bytes"] else None
+    return out
+
+
+def run_task(task: dict) -> dict:
+    sc = Scenario(**task["scenario"])
+    c = load(task["contender"], task.get("target") or {})
+    try:
+        result = {"contender": task["contender"], "scenario": sc.sid, "mode": task["mode"],
+                  "info": c.info(), "variant": task.get("variant", "")}
+        if task["mode"] == "throughput":
+            result.update(_throughput(c, sc, task))
+        else:
+            result.update(_memory(c, sc, task, task["mode"]))
+        return result
+    finally:
+        c.close()
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    task = json.loads(Path(argv[0]).read_text())
+    try:
+        result = run_task(task)
+    except Exception:
+        traceback.print_exc()
+        return 1
+    Path(task["result_path"]).write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
