@@ -43,17 +43,29 @@ def _server(**kwargs):
     return DevServer(user=USER, password=PASSWORD, **kwargs)
 
 
+PROFILES = ("sbsql", "full")
+
+
+@pytest.fixture(scope="session", params=PROFILES)
+def profile(request) -> str:
+    """Every end-to-end test runs against both dev-server profiles: ``sbsql`` (today's
+    server: text values, password) and ``full`` (the v1.1 spec: SCRAM, binary values)."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
-def devserver():
-    """A TLS 1.3 dev server, profile sbsql, shared by the session."""
-    with _server(tls="required") as srv:
+def devserver(profile):
+    """A TLS 1.3 dev server of the current profile, shared by the session."""
+    with _server(tls="required", profile=profile) as srv:
+        srv.profile_name = profile
         yield srv
 
 
 @pytest.fixture(scope="session")
-def plain_devserver():
-    """A plaintext dev server, profile sbsql."""
-    with _server(tls="off") as srv:
+def plain_devserver(profile):
+    """A plaintext dev server of the current profile."""
+    with _server(tls="off", profile=profile) as srv:
+        srv.profile_name = profile
         yield srv
 
 

@@ -10,13 +10,26 @@ import scratchbird
 from scratchbird import SqlLiteral
 
 
+@pytest.fixture
+def conn(devserver):
+    """Text loaders apply to text columns: keep the session on text values whatever the
+    profile (binary_transfer=False), which is itself part of what is tested."""
+    connection = scratchbird.connect(devserver.dsn, binary_transfer=False)
+    yield connection
+    connection.close()
+
+
+def _text(devserver, **kw):
+    return scratchbird.connect(devserver.dsn, binary_transfer=False, **kw)
+
+
 class Money:
     def __init__(self, cents: int) -> None:
         self.cents = cents
 
 
 def test_connection_loader_is_scoped(devserver):
-    with scratchbird.connect(devserver.dsn) as a, scratchbird.connect(devserver.dsn) as b:
+    with _text(devserver) as a, _text(devserver) as b:
         a.adapters.register_loader("numeric", float)
         assert a.execute("SELECT 1.25 AS x").fetchone() == (1.25,)
         assert type(a.execute("SELECT 1.25 AS x").fetchone()[0]) is float
@@ -79,11 +92,11 @@ def test_dumper_applies_to_subclasses_and_executemany(conn):
 def test_global_registry_is_copied_at_connect(devserver):
     scratchbird.adapters.register_loader("bool", lambda s: s == "true" and "yes")
     try:
-        with scratchbird.connect(devserver.dsn) as conn:
+        with _text(devserver) as conn:
             assert conn.execute("SELECT TRUE AS b").fetchone() == ("yes",)
     finally:
         scratchbird.adapters.register_loader("bool", None)
-    with scratchbird.connect(devserver.dsn) as conn:
+    with _text(devserver) as conn:
         assert conn.execute("SELECT TRUE AS b").fetchone() == (True,)
 
 
@@ -99,6 +112,21 @@ def test_sql_literal_refuses_nul_and_bad_registrations(conn):
 
 
 def test_raw_text_bypasses_loaders(devserver):
-    with scratchbird.connect(devserver.dsn, raw_text=True) as conn:
+    with _text(devserver, raw_text=True) as conn:
         conn.adapters.register_loader("int8", lambda s: -1)
         assert conn.execute("SELECT 5 AS n").fetchone() == ("5",)
+
+
+def test_binary_loaders_get_bytes(devserver, profile):
+    with scratchbird.connect(devserver.dsn) as conn:
+        cur = conn.cursor()
+        cur.adapters.register_loader("numeric", bytes.hex, format="binary")
+        cur.adapters.register_loader("numeric", lambda s: "text:" + s)
+        value = cur.execute("SELECT 1.25 AS x").fetchone()[0]
+        if profile == "full":   # binary values: the binary loader sees the value bytes
+            from scratchbird._impl import bincodec
+            assert value == bincodec.encode_value((4, 1), Decimal("1.25")).hex()
+        else:                   # today's server sends text: the text loader applies
+            assert value == "text:1.25"
+    with pytest.raises(scratchbird.ProgrammingError, match="format"):
+        conn.adapters.register_loader("numeric", str, format="csv")

@@ -4,6 +4,8 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 
+import scratchbird
+
 from scratchbird._columns import column_info, describe
 from scratchbird._constants import oid_for_typeref
 from scratchbird._server_messages import Column, TypeRef
@@ -30,7 +32,8 @@ def test_varchar_length_and_timestamptz():
     assert info.datetime_precision == 6
 
 
-def test_text_session_columns(conn):
+def test_text_session_columns(devserver):
+    conn = scratchbird.connect(devserver.dsn, binary_transfer=False)
     cur = conn.execute("SELECT 1 AS a, 2.5 AS b, 'x' AS c, true AS d")
     assert [c.type_name for c in cur.columns] == ["INT64", "DECIMAL", "TEXT", "BOOLEAN"]
     assert [c.python_type for c in cur.columns] == [int, decimal.Decimal, str, bool]
@@ -38,6 +41,18 @@ def test_text_session_columns(conn):
     cur.adapters.register_loader("text", str.upper)
     assert cur.columns[2].python_type is None  # a loader decides
     assert conn.cursor().columns is None
+    conn.close()
+
+
+def test_binary_session_columns(conn, profile):
+    cur = conn.execute("SELECT 1::SMALLINT AS a, 2.5::DECIMAL(9,3) AS b, DATE '2024-01-02' AS c")
+    if profile == "sbsql":
+        assert [c.binary for c in cur.columns] == [False, False, False]
+        return
+    assert [c.type_name for c in cur.columns] == ["INT16", "DECIMAL", "DATE"]
+    assert [c.python_type for c in cur.columns] == [int, decimal.Decimal, dt.date]
+    assert cur.columns[1].precision == 9 and cur.columns[1].scale == 3
+    assert cur.fetchone() == (1, decimal.Decimal("2.500"), dt.date(2024, 1, 2))
 
 
 def test_oid_mapping_for_typerefs():

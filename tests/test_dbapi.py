@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from decimal import Decimal
 
@@ -38,14 +39,17 @@ def test_type_objects_and_constructors():
     assert scratchbird.Binary(bytearray(b"ab")) == b"ab"
 
 
-def test_select_and_description(conn):
+def test_select_and_description(conn, profile):
     cur = conn.cursor()
     cur.execute("SELECT 42 AS i, 'hello' AS t, TRUE AS flag, 3.25 AS d")
     assert cur.fetchall() == [(42, "hello", True, Decimal("3.25"))]
     names = [d[0] for d in cur.description]
     codes = [d[1] for d in cur.description]
     assert names == ["i", "t", "flag", "d"]
-    assert codes == [20, 25, 16, 1700]
+    # sbsql infers int8 from the text '42'; the full profile sends the real INTEGER type
+    assert codes == ([20, 25, 16, 1700] if profile == "sbsql" else [23, 25, 16, 1700])
+    if profile == "full":
+        assert cur.description[3][4:6] == (3, 2)   # DECIMAL(3,2): precision and scale
     assert all(len(d) == 7 for d in cur.description)
     assert cur.description[0][1] == scratchbird.NUMBER and cur.description[1][1] == scratchbird.STRING
     assert cur.rowcount == 1
@@ -151,39 +155,58 @@ def test_adversarial_strings_round_trip(conn, value):
     assert conn.execute("SELECT :v AS v", {"v": value}).fetchone() == (value,)
 
 
-def test_nul_in_string_refused(conn):
-    with pytest.raises(scratchbird.DataError, match="NUL"):
-        conn.execute("SELECT :v", {"v": "a\x00b"})
+def test_nul_in_string(conn, profile):
+    if profile == "sbsql":   # literal rendering: the QUERY text would end at the NUL
+        with pytest.raises(scratchbird.DataError, match="NUL"):
+            conn.execute("SELECT :v", {"v": "a\x00b"})
+    else:                    # a binary parameter carries any string
+        assert conn.execute("SELECT :v AS v", {"v": "a\x00b"}).fetchone() == ("a\x00b",)
 
 
-def test_values_of_many_types_travel(conn):
+def test_values_of_many_types_travel(conn, profile):
+    params = {"i": 2**62, "f": 1.5, "d": Decimal("-12.345"), "day": dt.date(2024, 2, 29),
+              "ts": dt.datetime(2024, 1, 2, 3, 4, 5, 123456), "u": uuid.UUID(int=5),
+              "j": scratchbird.Json({"k": [1, 2]}), "b": b"\x00\xff"}
     row = conn.execute(
         "SELECT :i AS i, :f AS f, :d AS d, :day AS day, :ts AS ts, :u AS u, :j AS j, :b AS b",
-        {"i": 2**62, "f": 1.5, "d": Decimal("-12.345"), "day": dt.date(2024, 2, 29),
-         "ts": dt.datetime(2024, 1, 2, 3, 4, 5, 123456), "u": uuid.UUID(int=5),
-         "j": scratchbird.Json({"k": [1, 2]}), "b": b"\x00\xff"}).fetchone()
-    assert row[0] == 2**62 and row[1] == Decimal("1.5") and row[2] == Decimal("-12.345")
-    assert row[3] == "2024-02-29" and row[4].startswith("2024-01-02 03:04:05.123456")
-    assert row[5] == str(uuid.UUID(int=5)) and '"k"' in row[6] and row[7] == "00ff"
+        params).fetchone()
+    assert row[0] == 2**62 and row[2] == Decimal("-12.345")
+    if profile == "sbsql":   # text values, typed by the server's first-row guess
+        assert row[1] == Decimal("1.5")
+        assert row[3] == "2024-02-29" and row[4].startswith("2024-01-02 03:04:05.123456")
+        assert row[5] == str(uuid.UUID(int=5)) and '"k"' in row[6] and row[7] == "00ff"
+    else:                    # binary values: every type comes back as itself
+        assert row[1] == 1.5 and type(row[1]) is float
+        assert row[3] == params["day"] and row[4] == params["ts"] and row[5] == params["u"]
+        assert json.loads(row[6]) == {"k": [1, 2]} and row[7] == b"\x00\xff"
 
 
-def test_null_policy(devserver, table):
+def test_null_policy(devserver, table, profile):
     with scratchbird.connect(devserver.dsn) as conn:
         conn.execute(f"INSERT INTO {table} (id, name) VALUES (1, NULL), (2, '')")
         assert conn.execute("SELECT NULL AS x").fetchone() == (None,)
+        names = conn.execute(f"SELECT name FROM {table} ORDER BY id").fetchall()
+        # text values cannot tell NULL from '' (lossy, REFERENCE 12); binary ones can
+        assert names == ([(None,), (None,)] if profile == "sbsql" else [(None,), ("",)])
+    with scratchbird.connect(devserver.dsn, binary_transfer=False) as conn:
         assert conn.execute(f"SELECT name FROM {table} ORDER BY id").fetchall() == [(None,), (None,)]
-    with scratchbird.connect(devserver.dsn, null_markers=[]) as conn:
+    with scratchbird.connect(devserver.dsn, null_markers=[], binary_transfer=False) as conn:
         assert conn.execute("SELECT NULL AS x").fetchone() == ("NULL",)
-    with scratchbird.connect(devserver.dsn, raw_text=True) as conn:
+    with scratchbird.connect(devserver.dsn, raw_text=True, binary_transfer=False) as conn:
         assert conn.execute("SELECT 1 AS a, TRUE AS b, NULL AS c").fetchone() == ("1", "true", "NULL")
         assert conn.cursor(raw_text=False).execute("SELECT 1").fetchone() == (1,)
 
 
-def test_type_hint_fallback_to_str(conn):
+def test_type_hint_fallback_to_str(devserver):
     # The type code is inferred from the first row only (REFERENCE 8.2); later values
     # that do not parse under it come back as str, never as a wrong value.
-    rows = conn.execute("SELECT * FROM (VALUES ('1'), ('abc'), ('2')) t(v)").fetchall()
-    assert rows == [(1,), ("abc",), (2,)]
+    with scratchbird.connect(devserver.dsn, binary_transfer=False) as conn:
+        rows = conn.execute("SELECT * FROM (VALUES ('1'), ('abc'), ('2')) t(v)").fetchall()
+        assert rows == [(1,), ("abc",), (2,)]
+    with scratchbird.connect(devserver.dsn) as conn:   # binary values keep their type
+        rows = conn.execute("SELECT * FROM (VALUES ('1'), ('abc'), ('2')) t(v)").fetchall()
+        assert rows in ([(1,), ("abc",), (2,)], [("1",), ("abc",), ("2",)])
+        assert rows[1] == ("abc",)
 
 
 def test_errors_map_and_connection_stays_usable(conn, table):

@@ -7,8 +7,8 @@ cursor, so a change is scoped to where it was made.
     conn.adapters.register_loader(25, str.upper)                    # one connection
     cur.adapters.register_dumper(MyId, lambda v: SqlLiteral(str(v.n)))  # one cursor
 
-A loader receives the value's text (today's server sends text) and returns the Python
-value; NULLs never reach it. A dumper receives the Python value and returns either
+A text loader receives the value's text (today's server sends text), a binary loader
+the value's bytes; it returns the Python value. NULLs never reach it. A dumper receives the Python value and returns either
 another Python value the driver knows how to send, or an ``SqlLiteral``.
 """
 from __future__ import annotations
@@ -62,33 +62,44 @@ class AdaptersMap:
 
     # ------------------------------------------------------------ loaders
 
-    def register_loader(self, type_key: TypeKey, loader: Optional[Callable[[str], Any]]) -> None:
+    def register_loader(self, type_key: TypeKey, loader: Optional[Callable[[Any], Any]], *,
+                        format: str = "text") -> None:
         """Load values of ``type_key`` (OID, (family, code) or name) with ``loader``;
-        None removes the registration (back to the built-in decoding)."""
+        None removes the registration (back to the built-in decoding).
+
+        ``format="text"`` loaders receive the value's text and apply to text columns
+        (today's server); ``format="binary"`` loaders receive the value's bytes and apply
+        to binary columns (docs/protocol.md 1; ``connect(binary_transfer=False)`` keeps a
+        session on text)."""
+        if format not in ("text", "binary"):
+            raise ProgrammingError("a loader's format is 'text' or 'binary'")
         code = _type_code(type_key)
         # A type registered by OID also answers for its (family, code), and back.
         alias = TYPEREF_FOR_OID.get(code) if isinstance(code, int) else OID_FOR_TYPEREF.get(code)
+        key, alias_key = (code, format), (alias, format)
         if loader is None:
-            removed = self._loaders.pop(code, None)
-            if alias is not None and removed is not None and self._loaders.get(alias) is removed:
-                del self._loaders[alias]
+            removed = self._loaders.pop(key, None)
+            if alias is not None and removed is not None and self._loaders.get(alias_key) is removed:
+                del self._loaders[alias_key]
             return
         if not callable(loader):
             raise ProgrammingError("a loader must be callable")
-        self._loaders[code] = loader
-        if alias is not None and alias not in self._loaders:
-            self._loaders[alias] = loader
+        self._loaders[key] = loader
+        if alias is not None and alias_key not in self._loaders:
+            self._loaders[alias_key] = loader
 
     @property
     def has_loaders(self) -> bool:
         return bool(self._loaders)
 
-    def loader_for(self, column) -> Optional[Callable[[str], Any]]:
+    def loader_for(self, column) -> Optional[Callable[[Any], Any]]:
         if not self._loaders:
             return None
-        loader = self._loaders.get(column.type_oid)
+        fmt = "binary" if column.format == 1 else "text"
+        loader = self._loaders.get((column.type_oid, fmt))
         if loader is None and column.typeref is not None:
-            loader = self._loaders.get((column.typeref.family, column.typeref.code))
+            ref = column.typeref
+            loader = self._loaders.get(((ref.family, ref.code), fmt))
         return loader
 
     def loaders_for(self, columns: Iterable[Any]) -> Optional[tuple]:
