@@ -445,7 +445,18 @@ def _aware(value):
 
 
 def _list_spec(value):
-    dims, flat = _array_shape(value, True)
+    try:
+        dims, flat = _array_shape(value, True)
+    except _Malformed:
+        if not any(isinstance(item, list) for item in value):
+            raise
+        # Ragged (DuckDB's LIST of LISTs): a one-dimensional array whose elements are
+        # arrays themselves, each framed with its own dimensions.
+        inner = {_list_spec(item) for item in value if isinstance(item, list)}
+        inner = {spec for spec in inner if spec[2] != UNTYPED} or inner
+        if len(inner) > 1 or any(item is not None and not isinstance(item, list) for item in value):
+            raise
+        return (ARRAY[0], ARRAY[1], inner.pop())
     return (ARRAY[0], ARRAY[1], infer_common(flat))
 
 
