@@ -1,4 +1,4 @@
-"""zstd frame compression (REFERENCE 2.1, 2.4 and 3.7 [SPEC]; docs/protocol-auth-compression.md)
+"""zstd frame compression (REFERENCE 2.1, 2.4 and 3.7 [SPEC]; docs/protocol.md (sections 2 and 3))
 and its FrameReader hook, for the SCRATCHBIRD_IMPL in use."""
 import os
 import struct

@@ -1,5 +1,5 @@
 """SCRAM-SHA-256 (RFC 5802/7677) client, server and SASLprep; the SBWP auth payloads
-that carry the exchange (REFERENCE 3.8-3.11 [SPEC], docs/protocol-auth-compression.md)."""
+that carry the exchange (REFERENCE 3.8-3.11 [SPEC], docs/protocol.md (sections 2 and 3))."""
 import base64
 import hmac
 

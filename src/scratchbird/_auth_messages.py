@@ -2,7 +2,7 @@
 
 Today's server never sends these (REFERENCE 3.10 [SRV], 10 rows 13-15): the layouts
 follow the design spec and the upstream drivers' reading of AUTH_CONTINUE, and are
-written down in docs/protocol-auth-compression.md. Both sides use them: the driver parses
+written down in docs/protocol.md (sections 2 and 3). Both sides use them: the driver parses
 what the dev server's ``full`` profile encodes.
 
     S: AUTH_REQUEST   u8 3, 3 x 0, u16 count, count x lpstr mechanism

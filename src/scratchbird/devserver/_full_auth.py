@@ -1,6 +1,6 @@
 """SCRAM-SHA-256 for the dev server's ``full`` profile (REFERENCE 3.10 [SPEC]).
 
-The exchange and its SBWP frames are in docs/protocol-auth-compression.md, section 1::
+The exchange and its SBWP frames are in docs/protocol.md, section 2::
 
     S: AUTH_REQUEST   method 3, mechanism list ["SCRAM-SHA-256"]
     C: AUTH_RESPONSE  client-first          S: AUTH_CONTINUE  server-first
