@@ -42,6 +42,7 @@ class ConnectParams:
     search_path: Optional[str] = None
     binary_transfer: bool = True
     compression: str = "off"
+    parse_json: bool = False   # binary JSON/JSONB values parsed with json.loads
     # driver options (keyword arguments or DSN keys)
     null_markers: Tuple[bytes, ...] = (b"<NULL>", b"NULL", b"")
     raw_text: bool = False
@@ -196,7 +197,7 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
                 raise ProgrammingError(f"connection option 'port': {value} is out of range")
         elif key in ("connect_timeout", "socket_timeout"):
             value = _parse_timeout(key, value)
-        elif key in ("binary_transfer", "raw_text"):
+        elif key in ("binary_transfer", "raw_text", "parse_json"):
             value = _parse_bool(key, value)
         elif key == "null_markers":
             value = _parse_markers(value)

@@ -5,6 +5,7 @@ connection (a lock serialises threads that share it).
 """
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -84,7 +85,8 @@ class Connection:
             startup_params=self._startup_params(), layout=params.startup_layout,
             allow_cleartext=tls or params.sslmode == "disable",
             null_markers=params.null_markers, raw_text=params.raw_text,
-            compression=params.compression == "zstd", binary=params.binary_transfer)
+            compression=params.compression == "zstd", binary=params.binary_transfer,
+            json_loads=json.loads if params.parse_json else None)
         try:
             transport.settimeout(params.connect_timeout)
             # Plaintext: STARTUP must go out at once, the server sniffs for 100 ms (3.3).
