@@ -12,6 +12,7 @@ twins ("python") are in use; set ``SCRATCHBIRD_IMPL`` before import to choose.
 from scratchbird._impl import IMPL
 from scratchbird._impl import literals as _literals
 from scratchbird.adapters import AdaptersMap, adapters
+from scratchbird.binary_types import Geometry, Interval, Jsonb, Range
 from scratchbird.connection import Connection, connect
 from scratchbird.cursor import Cursor
 from scratchbird.errors import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
@@ -37,4 +38,5 @@ __all__ = [
     "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
     "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER",
     "DATETIME", "ROWID", "Json", "SqlLiteral", "adapters", "AdaptersMap",
+    "Interval", "Range", "Jsonb", "Geometry",
 ]
