@@ -58,14 +58,19 @@ def evaluate(run: dict) -> List[Dict[str, object]]:
         out.append(_target("T2", "scenario 1a: scratchbird-c vs marshal floor", "ratio <= 1.30",
                            None, None, "needs scenario 1a with scratchbird-c and the floor"))
 
-    sb, pg = _result(results, "4", "scratchbird-c"), _result(results, "4", "psycopg-text")
-    if sb and pg:
-        v = sb["rate_wall"]["best"] / pg["rate_wall"]["best"]
-        cpu = sb["rate_cpu"]["best"] / pg["rate_cpu"]["best"]
-        out.append(_target("T3", "scenario 4: scratchbird-c round trips/s (wall) vs psycopg",
+    # Targets are client CPU (the "Client CPU, compiled path"): wall time here
+    # also measures the server, a Python dev server against PostgreSQL. The stricter of
+    # psycopg's two formats is the bar.
+    sb = _result(results, "4", "scratchbird-c")
+    pgs = [r for r in (_result(results, "4", "psycopg-text"), _result(results, "4", "psycopg-binary")) if r]
+    if sb and pgs:
+        pg = max(pgs, key=lambda r: r["rate_cpu"]["best"])
+        v = sb["rate_cpu"]["best"] / pg["rate_cpu"]["best"]
+        wall = sb["rate_wall"]["best"] / pg["rate_wall"]["best"]
+        out.append(_target("T3", "scenario 4: scratchbird-c round trips/s (client CPU) vs psycopg",
                            "ratio >= 1.00", v, v >= 1.0,
-                           f"{sb['rate_wall']['best']:,.0f} vs {pg['rate_wall']['best']:,.0f} /s "
-                           f"wall; by client CPU the ratio is {cpu:.2f}"))
+                           f"{sb['rate_cpu']['best']:,.0f} vs {pg['rate_cpu']['best']:,.0f} /s of "
+                           f"client CPU; by wall time (server included) the ratio is {wall:.2f}"))
     else:
         out.append(_target("T3", "scenario 4: scratchbird-c vs psycopg round trips",
                            "ratio >= 1.00", None, None, "needs scenario 4 with both contenders"))
