@@ -120,6 +120,7 @@ class ClientProtocol:
         self._req_adapters = None
         self._read_rows = rowcodec.read_data_rows
         self._rd_cache: dict = {}
+        self._frame_cache: dict = {}
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -183,6 +184,7 @@ class ClientProtocol:
                 out.append(self._continue_scram(frame.payload))
             elif t == c.AUTH_OK:
                 self.session_id = self._accept_auth_ok(frame.payload)
+                self._frame_cache.clear()
                 self.txn_id = frame.txn_id
             elif t == c.SERVER_INFO:
                 self.server_info = sm.parse_server_info(frame.payload)
@@ -291,7 +293,17 @@ class ClientProtocol:
                     adapters=None) -> bytes:
         """QUERY; ``raw_text`` and ``adapters`` (an AdaptersMap) apply to its results."""
         self._begin(raw_text, adapters)
-        return self._frame(c.QUERY, cm.encode_query(sql, flags))
+        # Client frames are the same bytes for the same SQL (sequence and txn_id are 0),
+        # so a repeated statement reuses its frame.
+        key = (sql, flags)
+        frame = self._frame_cache.get(key)
+        if frame is None:
+            frame = self._frame(c.QUERY, cm.encode_query(sql, flags))
+            if self._compressor is None and len(sql) < 4096:
+                if len(self._frame_cache) >= _RD_CACHE_SIZE:
+                    self._frame_cache.pop(next(iter(self._frame_cache)))
+                self._frame_cache[key] = frame
+        return frame
 
     def commit_frame(self) -> bytes:
         self._begin()

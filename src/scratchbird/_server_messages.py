@@ -139,13 +139,17 @@ def encode_ready_p1(session_id: bytes, txn_id: int, reason: int, features: int,
             + struct.pack("<QBBHQII", txn_id, status, reason, version, features, 0, 0))
 
 
+_READY_LEGACY = struct.Struct("<B3xQQ")
+_READY_P1 = struct.Struct("<QBBHQ")
+
+
 def parse_ready(payload) -> Ready:
     """READY in either form, told apart by length: 20 bytes legacy, 76 bytes P1."""
     if len(payload) == 20:
-        status, txn_id, _epoch = struct.unpack_from("<B3xQQ", payload)
+        status, txn_id, _epoch = _READY_LEGACY.unpack_from(payload)
         return Ready(txn_id, status, layout="legacy")
     if len(payload) >= 76:
-        txn_id, status, reason, version, features = struct.unpack_from("<QBBHQ", payload, 48)
+        txn_id, status, reason, version, features = _READY_P1.unpack_from(payload, 48)
         return Ready(txn_id, status, reason, bytes(payload[0:16]), bytes(payload[16:32]),
                      version, features, "p1")
     raise MessageFormatError(f"READY payload of {len(payload)} bytes (expected 20 or 76)")
@@ -328,14 +332,14 @@ def encode_command_complete(tag: str, rows: int = 0, last_insert_id: int = 0,
     return struct.pack("<B3xQQ", command_type, rows, last_insert_id) + tag.encode("utf-8") + b"\x00"
 
 
+_CC_HEAD = struct.Struct("<B3xQQ")
+
+
 def parse_command_complete(payload) -> CommandComplete:
     if len(payload) < 20:
         raise MessageFormatError(f"COMMAND_COMPLETE payload of {len(payload)} bytes (at least 20)")
-    command_type, rows, last_id = struct.unpack_from("<B3xQQ", payload)
-    tag = bytes(payload[20:])
-    end = tag.find(b"\x00")
-    if end >= 0:
-        tag = tag[:end]
+    command_type, rows, last_id = _CC_HEAD.unpack_from(payload)
+    tag = bytes(payload[20:]).partition(b"\x00")[0]
     return CommandComplete(command_type, rows, last_id, tag.decode("utf-8", "replace"))
 
 

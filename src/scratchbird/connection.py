@@ -160,7 +160,8 @@ class Connection:
         streaming: then the Response may come back unfinished, see ``_read_more``)."""
         with self._lock:
             proto = self._check_open()
-            self._drain_stream()
+            if self._streaming is not None:
+                self._drain_stream()
             try:
                 self._transport.send(make_frame(proto))
             except BaseException:
@@ -171,6 +172,9 @@ class Connection:
     def _read(self, row_limit: Optional[int]) -> Response:
         proto, transport = self._proto, self._transport
         try:
+            # The reply to a small request is rarely here yet: receive first.
+            if not proto.reader.buffered:
+                proto.feed(transport.recv())
             response = proto.read_response(row_limit)
             while response is None:
                 proto.feed(transport.recv())
