@@ -314,75 +314,15 @@ cdef class BinaryRowDecoder:
 
 # ---------------------------------------------------------------- the frame loop
 
-cdef struct Scan:
-    Py_ssize_t pos      # where scanning stopped; on an error, how far the reader is consumed
-    Py_ssize_t count    # rows appended
-    int stop            # STOP_*
+include "row_scan.pxi"
 
 
-cdef int _raise_header(const uint8_t* h, object max_payload) except -1:
-    # the messages of decode_header (REFERENCE 2, 2.2 step 1)
-    if memcmp(h, b"SBWP", 4) != 0:
-        raise ProtocolError(
-            f"bad SBWP magic {PyBytes_FromStringAndSize(<const char*>h, 4)!r} (expected b'SBWP')")
-    if h[4] != 1 or h[5] != 1:
-        raise ProtocolError(f"unsupported SBWP header version {h[4]}.{h[5]} (expected 1.1)")
-    raise ProtocolError(f"SBWP frame length {_u32(h + 8)} exceeds the limit of {max_payload} bytes")
+cdef tuple _decode_binary_row(object dec, const uint8_t* p, Py_ssize_t n):
+    return (<BinaryRowDecoder>dec)._decode(p, n)
 
 
-cdef int _scan(BinaryRowDecoder dec, const uint8_t* buf, Py_ssize_t end, object rows,
-               Py_ssize_t limit, long long max_len, object max_payload, Scan* st) except -1:
-    """Decode complete, flag-free DATA_ROW frames of ``buf[st.pos:end]`` into ``rows``."""
-    cdef Py_ssize_t pos = st.pos, total
-    cdef const uint8_t* h
-    st.stop = STOP_LIMIT
-    while st.count < limit:
-        if end - pos < HDR:
-            st.stop = STOP_SHORT
-            break
-        h = buf + pos
-        st.pos = pos        # a bad header stays in the reader, as peek_type() leaves it
-        if memcmp(h, b"SBWP", 4) != 0 or h[4] != 1 or h[5] != 1 or _u32(h + 8) > max_len:
-            _raise_header(h, max_payload)
-        if h[6] != DATA_ROW_TYPE:
-            st.stop = STOP_OTHER
-            break
-        total = HDR + <Py_ssize_t>_u32(h + 8)
-        if end - pos < total:
-            st.stop = STOP_SHORT
-            break
-        if h[7] != 0:
-            st.stop = STOP_FLAGS
-            break
-        st.pos = pos + total    # a row that fails to decode is consumed, as next_frame() does
-        rows.append(dec._decode(h + HDR, total - HDR))
-        st.count += 1
-        pos += total
-    st.pos = pos
-    return 0
-
-
-cdef Py_ssize_t _row_limit(object max_rows) except -1:
-    """``max_rows`` as a C count, with the pure twin's ``count < max_rows`` meaning."""
-    if not isinstance(max_rows, int):
-        if not 0 < max_rows:    # raises the pure twin's TypeError for non-numbers
-            return 0
-        if max_rows >= PY_SSIZE_T_MAX:
-            return PY_SSIZE_T_MAX
-        return math.ceil(max_rows)
-    if max_rows <= 0:
-        return 0
-    if max_rows >= PY_SSIZE_T_MAX:
-        return PY_SSIZE_T_MAX
-    return max_rows
-
-
-cdef bint _int_limit(object value, long long* out) except -1:
-    # an int max_payload clamped to [-1, 2**32]: every u32 length compares the same
-    if not isinstance(value, int):
-        return False
-    out[0] = 0x100000000 if value > 0x100000000 else (-1 if value < -1 else value)
-    return True
+cdef object _binary_row_error(object dec, object exc):
+    return None
 
 
 def read_data_rows(reader, decoder, rows, max_rows):
@@ -391,43 +331,8 @@ def read_data_rows(reader, decoder, rows, max_rows):
     Stops at ``max_rows``, at the first frame of another type, or when the next frame is
     not complete yet; that frame stays in the reader. Returns the number of rows added.
     """
-    cdef Py_ssize_t limit = _row_limit(max_rows), count = 0, start, end
-    cdef long long max_len = 0
-    cdef BinaryRowDecoder dec
-    cdef Scan st
-    cdef Py_buffer view
-    max_payload = getattr(reader, "max_payload", None)
-    if type(decoder) is not BinaryRowDecoder or not _int_limit(max_payload, &max_len):
-        # another decoder (or an odd reader): the pure twin's loop, one frame at a time
-        while count < limit and reader.peek_type() == DATA_ROW:
-            rows.append(decoder.decode_row(reader.next_frame().payload))
-            count += 1
-        return count
-    dec = decoder
-    while count < limit:
-        chunk, start, end = reader.contiguous()
-        PyObject_GetBuffer(chunk, &view, PyBUF_SIMPLE)
-        if start < 0 or start > end or end > view.len:   # never trust: leave it to the reader
-            start = end = 0
-        st.pos = start
-        st.count = 0
-        try:
-            _scan(dec, <const uint8_t*>view.buf, end, rows, limit - count, max_len, max_payload, &st)
-        finally:
-            PyBuffer_Release(&view)
-            if st.pos > start:
-                reader.consume(st.pos - start)
-        count += st.count
-        if st.stop == STOP_OTHER or count >= limit:
-            break
-        if st.stop == STOP_SHORT and st.count:
-            continue            # the chunk is used up: look at the next one
-        # spans chunks, carries flags, or is not complete yet: one frame the reader's way
-        if reader.peek_type() != DATA_ROW:
-            break
-        rows.append(dec.decode_row(reader.next_frame().payload))
-        count += 1
-    return count
+    return _read_rows(reader, decoder, rows, max_rows, BinaryRowDecoder, _decode_binary_row,
+                      _binary_row_error)
 
 
 # ---------------------------------------------------------------- single values
