@@ -1,7 +1,7 @@
 """``python -m benchmarks``: this driver side by side with its peers, in one run.
 
-Prepares the data, starts the dev server (a separate process, result cache on) and a
-local PostgreSQL, then runs every (scenario, contender) pair in a fresh worker process
+Prepares the data, starts the dev server (a separate process, result cache on; a second
+one with the binary ``full`` profile for scenario 1b) and a local PostgreSQL, then runs every (scenario, contender) pair in a fresh worker process
 (``benchmarks.worker``), measures memory for scenario 1, and writes the report: a table
 on stdout and in ``results.txt``, every figure in ``results.json``, a plot in
 ``results.png``. See benchmarks/README.md.
@@ -26,7 +26,7 @@ from . import machine, report
 from .contenders import CONTENDERS
 from .postgres import PostgresServer, PostgresUnavailable
 from .sbserver import DevServerProcess
-from .scenarios import ITERATE_SQL, PROFILE, Scenario, build, select, sizes_for
+from .scenarios import BINARY_PROFILE, ITERATE_SQL, PROFILE, Scenario, build, select, sizes_for
 from .targets import evaluate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="small sizes (about 2 minutes)")
     p.add_argument("--scenarios", help="comma-separated ids, e.g. 1,4 (default: all)")
-    p.add_argument("--rows", type=int, help="rows of scenarios 1 and 1a (and fetchall memory)")
+    p.add_argument("--rows", type=int, help="rows of scenarios 1, 1a, 1b (and fetchall memory)")
     p.add_argument("--iterate-rows", type=int, help="rows of the iteration memory test")
     p.add_argument("--repeats", type=int, help="timed samples per measurement (quick 3, full 5)")
     p.add_argument("--contenders", help="comma-separated names (default: all): "
@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-memory", action="store_true", help="skip the memory measurements")
     p.add_argument("--tls", action="store_true", help="dev server with TLS 1.3 (default off)")
     p.add_argument("--profile", default=PROFILE,
-                   help=f"dev server wire profile (default {PROFILE}: text values)")
+                   help=f"dev server wire profile of every scenario but 1b (default {PROFILE}: "
+                        f"text values; 1b is always {BINARY_PROFILE}: binary values)")
     p.add_argument("--no-cache", action="store_true",
                    help="dev server without its result cache (every query runs in DuckDB)")
     p.add_argument("--no-plot", action="store_true", help="write no PNG")
@@ -110,6 +111,11 @@ class Run:
         return (done.stderr.strip().splitlines() or ["failed"])[-1]
 
     # ------------------------------------------------------------ workers
+
+    def profiles(self) -> List[str]:
+        """The dev server profiles this run needs (one server process each), main first."""
+        wanted = {self.scenarios[sid].profile for sid in self.sids}
+        return [p for p in dict.fromkeys([self.args.profile, *sorted(wanted)]) if p in wanted]
 
     def run_worker(self, name: str, mode: str, sc: Scenario, target: dict,
                    stream: bool = False, variant: str = "") -> dict:
@@ -197,6 +203,13 @@ def _progress(run: Run, r: dict) -> None:
                 f"{r['peak_growth'] / 1e6:,.1f} MB for {r['rows']:,} rows")
 
 
+def _target(targets: Dict[str, dict], name: str, sc: Scenario) -> dict:
+    """Where contender ``name`` finds its server for scenario ``sc`` (the dev server of the
+    scenario's profile, PostgreSQL, or nothing)."""
+    server = CONTENDERS[name].server
+    return targets["devserver"].get(sc.profile, {}) if server == "devserver" else targets[server]
+
+
 def _measure(run: Run, targets: Dict[str, dict]) -> dict:
     results, memory = [], {}
     for sid in run.sids:
@@ -207,7 +220,7 @@ def _measure(run: Run, targets: Dict[str, dict]) -> dict:
                 continue
             if CONTENDERS[name].server == "none" and not sc.floor:
                 continue
-            r = run.run_worker(name, "throughput", sc, targets[CONTENDERS[name].server])
+            r = run.run_worker(name, "throughput", sc, _target(targets, name, sc))
             _progress(run, r)
             results.append(r)
     if run.memory:
@@ -220,8 +233,9 @@ def _measure(run: Run, targets: Dict[str, dict]) -> dict:
             memory[key] = []
             for name, stream, variant in entries:
                 if name in run.available:
-                    r = run.run_worker(name, mode, run.scenarios[sid],
-                                       targets[CONTENDERS[name].server], stream, variant)
+                    sc = run.scenarios[sid]
+                    r = run.run_worker(name, mode, sc, _target(targets, name, sc), stream,
+                                       variant)
                     _progress(run, r)
                     memory[key].append(r)
     return {"results": results, "memory": memory}
@@ -238,7 +252,10 @@ def _notes(run: Run) -> List[str]:
         "result is checked against the expected Python rows ('check').",
         f"Dev server profile {run.args.profile}"
         + (" (today's server): text values only" if run.args.profile == PROFILE else "")
-        + "; the PostgreSQL drivers receive binary (asyncpg, psycopg-binary) or text "
+        + (f" for every scenario but 1b; 1b is served by a second dev server process with the "
+           f"{BINARY_PROFILE} profile (binary values, negotiated by the driver itself)"
+           if len(run.profiles()) > 1 else "")
+        + ". The PostgreSQL drivers receive binary (asyncpg, psycopg-binary) or text "
         "(psycopg-text).",
         "Scenario 2: the sbsql server sends BLOB as 2 KiB of hex text, which scratchbird "
         "returns as str; the PostgreSQL drivers return 1 KiB bytes.",
@@ -248,8 +265,9 @@ def _notes(run: Run) -> List[str]:
         "(see the load average).",
     ]
     if not run.args.no_cache:
-        notes.append("The dev server runs with its result cache: a repeated SELECT is re-framed "
-                     "from kept rows, DuckDB is not asked; PostgreSQL executes every query.")
+        notes.append("The dev servers run with their result cache: a repeated SELECT is "
+                     "re-framed from kept rows (binary results: the kept DATA_ROW frames are "
+                     "re-stamped), DuckDB is not asked; PostgreSQL executes every query.")
     return notes
 
 
@@ -261,7 +279,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     started = time.time()
     load_start = machine.load_average()
     pg: Optional[PostgresServer] = None
-    server: Optional[DevServerProcess] = None
+    servers: Dict[str, DevServerProcess] = {}
     try:
         run.log(f"generating the data in {run.tmp} ...")
         run.data = datamod.DataSet(run.tmp, run.sizes)
@@ -271,18 +289,25 @@ def main(argv: Optional[List[str]] = None) -> int:
         _check_contenders(run, pg)
         server_impl = "c" if run.python_ok("import scratchbird; assert scratchbird.IMPL == 'c'",
                                            {"SCRATCHBIRD_IMPL": "c"}) is None else "python"
-        server = DevServerProcess(run.tmp / "bench.duckdb",
-                                  dict(run.env, SCRATCHBIRD_IMPL=server_impl),
-                                  run.tmp / "devserver.log", tls=args.tls,
-                                  cache_results=not args.no_cache, profile=args.profile)
-        dsn = server.start()
-        run.log(f"dev server: pid {server.pid}, {dsn.split('?')[0].rsplit('@', 1)[-1]} "
-                f"(IMPL={server_impl}, cache {'off' if args.no_cache else 'on'})")
-        targets = {"devserver": {"dsn": dsn, "server_pid": server.pid, "profile": args.profile},
-                   "postgres": {"pg_dsn": pg.dsn if pg else None}, "none": {}}
+        dev: Dict[str, dict] = {}
+        for k, profile in enumerate(run.profiles()):   # a process per profile: sbsql, full (1b)
+            database = run.tmp / "bench.duckdb"
+            if k:                            # DuckDB locks its file: a copy for each other
+                database = run.tmp / f"bench-{profile}.duckdb"
+                shutil.copyfile(run.tmp / "bench.duckdb", database)
+            server = servers[profile] = DevServerProcess(
+                database, dict(run.env, SCRATCHBIRD_IMPL=server_impl),
+                run.tmp / f"devserver-{profile}.log", tls=args.tls,
+                cache_results=not args.no_cache, profile=profile)
+            dsn = server.start()
+            dev[profile] = {"dsn": dsn, "server_pid": server.pid, "profile": profile}
+            run.log(f"dev server ({profile}): pid {server.pid}, "
+                    f"{dsn.split('?')[0].rsplit('@', 1)[-1]} "
+                    f"(IMPL={server_impl}, cache {'off' if args.no_cache else 'on'})")
+        targets = {"devserver": dev, "postgres": {"pg_dsn": pg.dsn if pg else None}, "none": {}}
         measured = _measure(run, targets)
     finally:
-        if server is not None:
+        for server in servers.values():
             server.stop()
         if pg is not None:
             pg.stop()
@@ -295,7 +320,9 @@ def main(argv: Optional[List[str]] = None) -> int:
         "config": {"quick": args.quick, "profile": args.profile, "tls": args.tls,
                    "cache_results": not args.no_cache, "repeats": run.sizes.repeats,
                    "scenarios": run.sids, "sizes": asdict(run.sizes),
-                   "dev_server_impl": server_impl},
+                   "dev_server_impl": server_impl,
+                   "scenario_profiles": {s: run.scenarios[s].profile for s in run.sids},
+                   "dev_servers": run.profiles()},
         "machine": machine.describe(pg.version if pg else None),
         "load_average": {"start": load_start, "end": machine.load_average()},
         "contenders": run.available,

@@ -1,29 +1,32 @@
 """The benchmark data: generated once per run, loaded identically into DuckDB (behind the
 dev server) and PostgreSQL, and kept as the Python rows every contender must return.
 
-Scenarios 1 and 1a come from CSV files written here (Python is the source of truth for
-their decimals and texts); the other tables are made by the same SQL in both engines.
+Scenarios 1, 1a and 1b come from CSV files written here (Python is the source of truth
+for their decimals, texts, timestamps and uuids); the other tables are made by the same SQL in both engines.
 ``expected_rows()`` rebuilds in Python exactly what a fetch must give, for the correctness
 check each worker does outside the timed region and for the marshal floor.
 """
 from __future__ import annotations
 
+import datetime
 import hashlib
 import marshal
 import pickle
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Dict, List
 
 from .scenarios import INSERT_COLUMNS, Sizes
 
-__all__ = ["DataSet", "expected_rows", "mixed_row", "plain_row", "wide_row", "insert_rows",
-           "load_duckdb", "postgres_script"]
+__all__ = ["DataSet", "expected_rows", "mixed_row", "mixed_tu_row", "plain_row", "wide_row",
+           "insert_rows", "load_duckdb", "postgres_script"]
 
 _WORDS = ("alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel")
 
 MIXED_COLUMNS = ("id BIGINT, a BIGINT, b INTEGER, c BIGINT, d DECIMAL(12,2), e DECIMAL(14,4), "
                  "f TEXT, g TEXT, h BOOLEAN, n TEXT")
+MIXED_TU_COLUMNS = MIXED_COLUMNS + ", t TIMESTAMP, u UUID"
 PLAIN_COLUMNS = ("id BIGINT, a BIGINT, b INTEGER, c BIGINT, d BIGINT, e BIGINT, "
                  "f TEXT, g TEXT, h BOOLEAN, n TEXT")
 WIDE_COLUMNS = 100
@@ -39,6 +42,16 @@ def mixed_row(i: int) -> tuple:
             Decimal(f"{(i % 100_000) // 100}.{i % 100:02d}"),
             Decimal(f"{i % 1000}.{(i * 37) % 10_000:04d}"),
             f"name {i}", _text_g(i), i % 3 != 0, None)
+
+
+_EPOCH = datetime.datetime(2024, 1, 1)
+_MICROS = datetime.timedelta(microseconds=1)
+
+
+def mixed_tu_row(i: int) -> tuple:
+    """Scenario 1b: scenario 1's row plus a timestamp (naive, microseconds) and a uuid."""
+    return mixed_row(i) + (_EPOCH + _MICROS * (i * 37_000_013),
+                           uuid.UUID(int=(i * 0x9E3779B97F4A7C15F39CC0605CEDC835) % (1 << 128)))
 
 
 def plain_row(i: int) -> tuple:
@@ -71,6 +84,8 @@ def expected_rows(sid: str, n: int) -> list:
         return [mixed_row(i) for i in range(n)]
     if sid == "1a":
         return [plain_row(i) for i in range(n)]
+    if sid == "1b":
+        return [mixed_tu_row(i) for i in range(n)]
     if sid == "2":
         return [(bytes_value(i),) for i in range(n)]
     if sid == "3":
@@ -113,11 +128,16 @@ class DataSet:
     def __init__(self, directory: Path, sizes: Sizes) -> None:
         self.dir = Path(directory)
         self.sizes = sizes
-        self.rows: Dict[str, int] = {"1": sizes.rows_1, "1a": sizes.rows_1a, "2": 1_000,
-                                     "3": 1_000, "6": sizes.rows_6}
+        self.rows: Dict[str, int] = {"1": sizes.rows_1, "1a": sizes.rows_1a,
+                                     "1b": sizes.rows_1b, "2": 1_000, "3": 1_000,
+                                     "6": sizes.rows_6}
 
     def csv(self, table: str) -> Path:
         return self.dir / f"{table}.csv"
+
+    def csv_tables(self) -> List[str]:
+        """The tables whose CSV file was written (to be loaded into both engines)."""
+        return [t for t in ("bench_mixed", "bench_plain", "bench_mixed_tu") if self.csv(t).exists()]
 
     def expected_path(self, sid: str) -> Path:
         return self.dir / f"expected_{sid}.pickle"
@@ -130,6 +150,8 @@ class DataSet:
         self.dir.mkdir(parents=True, exist_ok=True)
         _write_csv(self.csv("bench_mixed"), mixed_row, self.sizes.rows_1)
         _write_csv(self.csv("bench_plain"), plain_row, self.sizes.rows_1a)
+        if "1b" in sids:                # else its table stays empty
+            _write_csv(self.csv("bench_mixed_tu"), mixed_tu_row, self.sizes.rows_1b)
         for sid in sids:
             if sid not in self.rows:
                 continue
@@ -151,6 +173,7 @@ class DataSet:
         return [
             f"CREATE TABLE bench_mixed ({MIXED_COLUMNS})",
             f"CREATE TABLE bench_plain ({PLAIN_COLUMNS})",
+            f"CREATE TABLE bench_mixed_tu ({MIXED_TU_COLUMNS})",
             f"CREATE TABLE bench_bytes AS SELECT {blob} AS b FROM generate_series(0, 999) AS g(i)",
             "CREATE TABLE bench_int1k AS SELECT i::BIGINT AS i FROM generate_series(0, 999) AS g(i)",
             f"CREATE TABLE bench_wide AS {_wide_select(n6)}",
@@ -165,7 +188,7 @@ def load_duckdb(data: DataSet, path: Path) -> None:
     try:
         for sql in data.table_sql("duckdb"):
             con.execute(sql)
-        for table in ("bench_mixed", "bench_plain"):
+        for table in data.csv_tables():
             con.execute(f"COPY {table} FROM '{data.csv(table)}' (FORMAT csv, HEADER false)")
         con.execute("CHECKPOINT")
     finally:
@@ -175,7 +198,7 @@ def load_duckdb(data: DataSet, path: Path) -> None:
 def postgres_script(data: DataSet) -> str:
     """A psql script creating and filling the same tables in PostgreSQL."""
     lines = [sql + ";" for sql in data.table_sql("postgres")]
-    for table in ("bench_mixed", "bench_plain"):
+    for table in data.csv_tables():
         lines.append(f"\\copy {table} FROM '{data.csv(table)}' WITH (FORMAT csv)")
     lines.append("VACUUM (FREEZE, ANALYZE);")
     return "\n".join(lines) + "\n"

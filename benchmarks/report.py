@@ -90,10 +90,17 @@ def memory_table(run: dict) -> List[str]:
     return lines
 
 
+def _profiles(cfg: dict) -> str:
+    """``sbsql`` or e.g. ``sbsql (1b: full)``: the dev server profile of each scenario."""
+    main = cfg.get("profile")
+    other = [f"{sid}: {p}" for sid, p in (cfg.get("scenario_profiles") or {}).items() if p != main]
+    return f"{main}" + (f" ({', '.join(other)})" if other else "")
+
+
 def format_report(run: dict) -> str:
     cfg = run.get("config", {})
     lines = [f"scratchbird benchmark ({'quick' if cfg.get('quick') else 'full'} run, profile "
-             f"{cfg.get('profile')}, dev server TLS {'on' if cfg.get('tls') else 'off'}, "
+             f"{_profiles(cfg)}, dev server TLS {'on' if cfg.get('tls') else 'off'}, "
              f"result cache {'on' if cfg.get('cache_results') else 'off'}, "
              f"{cfg.get('repeats')} samples each)"]
     lines += _machine(run)
@@ -161,7 +168,7 @@ def plot(run: dict, path: Path) -> Optional[str]:
     axes[1].set_xticks(range(len(sids)))
     axes[1].set_xticklabels([f"{sid}\n{_wrap(titles.get(sid, ''))}" for sid in sids], fontsize=7)
     m = run.get("machine", {})
-    fig.suptitle(f"scratchbird vs peers ({run.get('config', {}).get('profile')}) - "
+    fig.suptitle(f"scratchbird vs peers (profile {_profiles(run.get('config', {}))}) - "
                  f"{m.get('cpu', '')}, {m.get('cores')} cores", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

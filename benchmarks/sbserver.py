@@ -1,7 +1,8 @@
 """The ScratchBird dev server as a separate process, so its CPU is not the client's.
 
 ``python -m scratchbird.devserver --port 0 --tls off --database FILE --cache-results``;
-the first line it prints is the DSN. The result cache (see
+the first line it prints is the DSN. A run starts one per wire profile it needs
+(``--profile``'s, and ``full`` for scenario 1b). The result cache (see
 ``scratchbird/devserver/_cache.py``) lets a repeated SELECT skip DuckDB, so the server is
 not what limits the client's figures; every worker warms it once before timing.
 """

@@ -5,9 +5,10 @@ A scenario is data, not code: its ``kind`` says which contender operation runs i
 INSERTs then commit), ``sql`` what runs, and ``inner`` how many times one timed sample
 repeats it (small results are repeated so one sample lasts long enough to time).
 
-``profile`` names the dev server's wire profile the figures are for. Today there is only
-``sbsql`` (text values); a binary profile will be a second value here and a second
-dev server, with the same scenarios.
+``profile`` names the dev server's wire profile the figures are for: ``sbsql`` (today's
+server, text values; ``--profile`` changes it for every scenario but 1b) or ``full`` (the
+v1.1 design spec: binary values, which the driver negotiates by itself). Scenario 1b is
+always ``full``: the orchestrator starts a second dev server process for it.
 """
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Dict, List, Optional
 
 __all__ = ["Scenario", "SCENARIOS", "ORDER", "Sizes", "sizes_for", "select", "INSERT_COLUMNS",
-           "ITERATE_SQL"]
+           "ITERATE_SQL", "PROFILE", "BINARY_PROFILE"]
 
-PROFILE = "sbsql"
+PROFILE = "sbsql"             # the default profile (today's server: text values)
+BINARY_PROFILE = "full"       # scenario 1b's profile: binary values
 
 # The seven columns of scenario 5's INSERT (name, DuckDB and PostgreSQL type).
 INSERT_COLUMNS = (("a", "INTEGER"), ("b", "BIGINT"), ("c", "TEXT"), ("d", "DECIMAL(12,2)"),
@@ -52,6 +54,7 @@ class Scenario:
 class Sizes:
     rows_1: int
     rows_1a: int
+    rows_1b: int
     inner_2: int
     inner_3: int
     round_trips_4: int
@@ -61,19 +64,19 @@ class Sizes:
     repeats: int
 
 
-FULL = Sizes(rows_1=1_000_000, rows_1a=1_000_000, inner_2=20, inner_3=200, round_trips_4=10_000,
+FULL = Sizes(rows_1=1_000_000, rows_1a=1_000_000, rows_1b=1_000_000, inner_2=20, inner_3=200, round_trips_4=10_000,
              rows_5=1_000, rows_6=100_000, iterate_rows=10_000_000, repeats=5)
-QUICK = Sizes(rows_1=100_000, rows_1a=100_000, inner_2=5, inner_3=50, round_trips_4=2_000,
+QUICK = Sizes(rows_1=100_000, rows_1a=100_000, rows_1b=100_000, inner_2=5, inner_3=50, round_trips_4=2_000,
               rows_5=1_000, rows_6=10_000, iterate_rows=2_000_000, repeats=3)
 
 
 def sizes_for(quick: bool, rows: Optional[int] = None, iterate_rows: Optional[int] = None,
               repeats: Optional[int] = None) -> Sizes:
-    """The sizes of a run; ``rows`` overrides scenarios 1 and 1a (and the fetchall memory
-    measurement, which uses scenario 1's table)."""
+    """The sizes of a run; ``rows`` overrides scenarios 1, 1a and 1b (and the fetchall
+    memory measurement, which uses scenario 1's table)."""
     sizes = QUICK if quick else FULL
     if rows:
-        sizes = replace(sizes, rows_1=rows, rows_1a=rows)
+        sizes = replace(sizes, rows_1=rows, rows_1a=rows, rows_1b=rows)
     if iterate_rows:
         sizes = replace(sizes, iterate_rows=iterate_rows)
     if repeats:
@@ -82,7 +85,14 @@ def sizes_for(quick: bool, rows: Optional[int] = None, iterate_rows: Optional[in
 
 
 def build(sizes: Sizes, profile: str = PROFILE) -> Dict[str, Scenario]:
-    """The scenarios at these sizes, by id, for the dev server's wire ``profile``."""
+    """The scenarios at these sizes, by id, for the dev server's wire ``profile`` (all but
+    1b, which is always the binary profile)."""
+    binary = [
+        Scenario("1b", f"fetch {sizes.rows_1b:,} x 12 cols, binary", "fetch", "rows",
+                 "SELECT * FROM bench_mixed_tu", sizes.rows_1b, table="bench_mixed_tu",
+                 note="scenario 1's columns plus a timestamp and a uuid; dev server profile "
+                      f"{BINARY_PROFILE} (binary values)", profile=BINARY_PROFILE),
+    ]
     items = [
         Scenario("1", f"fetch {sizes.rows_1:,} x 10 mixed cols", "fetch", "rows",
                  "SELECT * FROM bench_mixed", sizes.rows_1, table="bench_mixed",
@@ -104,10 +114,12 @@ def build(sizes: Sizes, profile: str = PROFILE) -> Dict[str, Scenario]:
                  "SELECT * FROM bench_wide", sizes.rows_6, table="bench_wide", floor=True,
                  note="50 integers and 50 texts"),
     ]
-    return {s.sid: replace(s, profile=profile) for s in items}
+    out = {s.sid: replace(s, profile=profile) for s in items}
+    out.update((s.sid, s) for s in binary)
+    return out
 
 
-ORDER = ("1", "1a", "2", "3", "4", "5", "6")
+ORDER = ("1", "1a", "1b", "2", "3", "4", "5", "6")
 SCENARIOS = build(FULL)
 
 

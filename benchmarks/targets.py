@@ -104,4 +104,19 @@ def evaluate(run: dict) -> List[Dict[str, object]]:
     else:
         out.append(_target("T5", "fetchall() memory vs Python objects", "ratio <= 1.30", None,
                            None, "needs scenario 1 (memory) with scratchbird-c"))
+
+    # The binary profile: scenario 1b (12 columns, binary values) against asyncpg, whose
+    # protocol is binary too; client CPU, as T1.
+    sb, ap = _result(results, "1b", "scratchbird-c"), _result(results, "1b", "asyncpg")
+    if sb and ap:
+        v = sb["rate_cpu"]["best"] / ap["rate_cpu"]["best"]
+        wall = sb["rate_wall"]["best"] / ap["rate_wall"]["best"]
+        out.append(_target("T6", "scenario 1b (binary profile): scratchbird-c rows/s by client "
+                           "CPU vs asyncpg", "ratio >= 1.00", v, v >= 1.0,
+                           f"{sb['rate_cpu']['best']:,.0f} vs {ap['rate_cpu']['best']:,.0f} rows/s"
+                           f" of client CPU; by wall time the ratio is {wall:.2f}"))
+    else:
+        out.append(_target("T6", "scenario 1b (binary profile): scratchbird-c vs asyncpg",
+                           "ratio >= 1.00", None, None,
+                           "needs scenario 1b with scratchbird-c and asyncpg"))
     return out

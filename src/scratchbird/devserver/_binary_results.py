@@ -16,7 +16,9 @@ status row, REFERENCE 12.B.3) keep the type codes sbsql infers from their text (
 are encoded as those types: 16 BOOLEAN, 20 INT64, 1700 DECIMAL, anything else TEXT.
 
 In a compressed session every frame goes through the session's compressor (one
-``_send`` per DATA_ROW); otherwise a batch of rows is framed in one go.
+``_send`` per DATA_ROW); otherwise a batch of rows is framed in one go, and with the
+result cache on (``_cache``) those frames are what is kept: ``_cache.replay_binary``
+sends them again re-stamped for the asking session, without DuckDB or the encoder.
 """
 from __future__ import annotations
 
@@ -57,15 +59,23 @@ def _shape(result):
     return columns, tuple(kind[0] for kind in kinds), [kind[1] for kind in kinds]
 
 
-def send_binary_result(session, result) -> None:
-    """[ROW_DESCRIPTION, DATA_ROW...] COMMAND_COMPLETE in binary; no RD for zero rows (4.2)."""
+def send_binary_result(session, result, keep=None) -> None:
+    """[ROW_DESCRIPTION, DATA_ROW...] COMMAND_COMPLETE in binary; no RD for zero rows (4.2).
+
+    ``keep``: a binary ``_cache.Collector`` that keeps the RD payload and the frames."""
     shape = None
+    if keep is not None and session.compressor is not None:
+        keep.give_up()                  # compressed sessions do not use the binary cache
+        keep = None
     for batch in result.batches():
         if not batch:
             continue
         if shape is None:
             shape = _shape(result)
-            session._send(C.ROW_DESCRIPTION, encode_row_description_p1(shape[0]))
+            description = encode_row_description_p1(shape[0])
+            session._send(C.ROW_DESCRIPTION, description)
+            if keep is not None:
+                keep.row_description = description
         _columns, specs, text = shape
         if text is not None:
             batch = [[None if v is None else load(v) for v, load in zip(row, text)]
@@ -78,4 +88,7 @@ def send_binary_result(session, result) -> None:
             data, session.seq = bincodec.encode_data_row_frames(
                 specs, batch, session.seq, session.attachment, session.txn)
             session._write(data)
+            if keep is not None:
+                keep.add_frames(data, len(batch), len(specs))
     session._send(C.COMMAND_COMPLETE, encode_command_complete(result.tag, result.rows))
+

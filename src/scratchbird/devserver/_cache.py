@@ -7,6 +7,15 @@ is answered from the rows kept the first time: they are framed again with the se
 own sequence numbers, attachment and txn id (the compiled encoder does this at some
 5 million rows per second), and DuckDB is not asked at all.
 
+Binary results (the ``full`` profile, docs/protocol.md 4.2) are kept apart from text
+ones (the key is the SQL text *and* the value format, so a text session and a binary
+session never get each other's frames). They are kept as the DATA_ROW frames already
+encoded the first time, one blob per batch with the offset of each frame's header
+stamp: a replay copies the blob and re-stamps each header with the session's sequence
+number, attachment id and txn id (``restamp``: some 4-5 million rows per second, no
+value is encoded again). A compressed session neither reads nor fills the binary cache
+(its frames are compressed one by one); its text results still use the text cache.
+
 What counts as read-only: one statement whose first word is SELECT, sent by a session
 whose open transaction has written nothing. Any COMMIT by any session invalidates every
 entry. Functions with side effects or changing results (``nextval``, ``random()``,
@@ -14,21 +23,62 @@ entry. Functions with side effects or changing results (``nextval``, ``random()`
 """
 from __future__ import annotations
 
+import struct
 import threading
+from array import array
 from collections import OrderedDict
-from typing import List, Optional
+from typing import Optional, Tuple
+
+from scratchbird import _constants as C
+from scratchbird._server_messages import encode_command_complete
 
 from . import _sqltext as sqltext
 
-__all__ = ["CachedResult", "Collector", "ResultCache"]
+__all__ = ["CachedResult", "Collector", "ResultCache", "frame_stamps", "restamp",
+           "replay_binary"]
+
+_LENGTH = struct.Struct("<I")           # a frame header's payload length, at offset 8
+_STAMP = struct.Struct("<I16sQ")        # sequence, attachment id, txn id: header bytes 12..40
+_HEADER_SIZE = 40
+_SEQ_MASK = 0xFFFFFFFF
+
+
+def frame_stamps(frames: bytes) -> "array[int]":
+    """The offset of each frame's stamp (sequence, attachment, txn) in ``frames``, whole
+    frames back to back."""
+    stamps = array("I")
+    pos, end, length = 0, len(frames), _LENGTH.unpack_from
+    while pos < end:
+        stamps.append(pos + 12)
+        pos += _HEADER_SIZE + length(frames, pos + 8)[0]
+    return stamps
+
+
+def restamp(frames: bytes, stamps, sequence: int, attachment: bytes,
+            txn_id: int) -> Tuple[bytearray, int]:
+    """A copy of ``frames`` whose headers carry ``sequence`` (one up per frame),
+    ``attachment`` and ``txn_id``; returns ``(frames, next_sequence)``."""
+    out = bytearray(frames)
+    pack, attachment = _STAMP.pack_into, bytes(attachment)
+    start = sequence & _SEQ_MASK
+    if start + len(stamps) <= _SEQ_MASK + 1:
+        sequences = range(start, start + len(stamps))
+    else:                                 # the 32-bit sequence wraps inside this batch
+        sequences = [(start + k) & _SEQ_MASK for k in range(len(stamps))]
+    for offset, seq in zip(stamps, sequences):
+        pack(out, offset, seq, attachment, txn_id)
+    return out, sequence + len(stamps)
 
 
 class CachedResult:
-    """What one SELECT answered: column names, type codes, the rows as bytes, the tag."""
+    """What one SELECT answered: column names, type codes, the tag, and the rows: text
+    values (batches of tuples of bytes), or for a binary result the encoded frames
+    (batches of ``(frames, stamps)``) and the ROW_DESCRIPTION payload."""
 
-    __slots__ = ("columns", "type_oids", "has_rows", "batches", "tag", "rows", "commit_seq")
+    __slots__ = ("columns", "type_oids", "has_rows", "batches", "tag", "rows", "commit_seq",
+                 "binary", "row_description")
 
-    def __init__(self, result, batches: List[list], commit_seq: int) -> None:
+    def __init__(self, result, batches: "Collector", commit_seq: int) -> None:
         self.columns = list(result.columns)
         self.type_oids = list(result.type_oids)
         self.has_rows = bool(result.has_rows)
@@ -36,30 +86,48 @@ class CachedResult:
         self.tag = result.tag
         self.rows = result.rows
         self.commit_seq = commit_seq
+        self.binary = batches.binary
+        self.row_description = batches.row_description
 
 
 class Collector(list):
-    """The batches of one result, given up (emptied) once they pass ``max_values``."""
+    """The batches of one result, given up (emptied) once they pass ``max_values``.
 
-    def __init__(self, max_values: int) -> None:
+    Text results: ``append(batch)`` of rows. Binary results (``binary=True``):
+    ``add_frames(frames, rows, columns)`` of a batch's encoded DATA_ROW frames, and
+    ``row_description`` the P1 ROW_DESCRIPTION payload sent before them."""
+
+    def __init__(self, max_values: int, binary: bool = False) -> None:
         super().__init__()
         self.max_values = max_values
         self.values = 0
         self.overflow = False
+        self.binary = binary
+        self.row_description: Optional[bytes] = None
 
     def append(self, batch: list) -> None:
+        self._add(batch, len(batch) * (len(batch[0]) if batch else 0))
+
+    def add_frames(self, frames: bytes, rows: int, columns: int) -> None:
+        if not self.overflow:
+            self._add((frames, frame_stamps(frames)), rows * columns)
+
+    def give_up(self) -> None:
+        self.overflow = True
+        self.clear()
+
+    def _add(self, item, values: int) -> None:
         if self.overflow:
             return
-        self.values += len(batch) * (len(batch[0]) if batch else 0)
+        self.values += values
         if self.values > self.max_values:
-            self.overflow = True
-            self.clear()
+            self.give_up()
         else:
-            super().append(batch)
+            super().append(item)
 
 
 class ResultCache:
-    """SQL text -> :class:`CachedResult`, least recently used first out.
+    """(value format, SQL text) -> :class:`CachedResult`, least recently used first out.
 
     ``max_values`` bounds one entry (rows x columns), ``max_total_values`` all of them:
     a result above the first limit is simply not kept.
@@ -88,24 +156,46 @@ class ResultCache:
         info = sqltext.classify(texts[0])
         return info.kind == sqltext.OTHER and info.verb == "SELECT"
 
-    def collector(self, sql: str) -> Optional["Collector"]:
-        """Where the session collects the batches it sends for ``sql``; None when ``sql``
-        is not cacheable at all."""
-        return Collector(self.max_values) if self.cacheable(sql) else None
+    def serve(self, session, sql: str, binary: bool = False):
+        """What the protocol ``session`` (``_session.Session``) does with the cache for a
+        single read-only request ``sql`` whose results go as text or ``binary``.
 
-    def lookup(self, sql: str, engine, session) -> Optional[CachedResult]:
-        """The entry for ``sql`` if it still holds for ``session``, else None."""
+        A hit is replayed right here: ``(True, None, 0)``. Otherwise ``(False, collector
+        or None, the commit sequence now)``: the session fills the collector while it sends
+        the fresh result, then calls :meth:`store`. A compressed binary session neither
+        reads nor fills the cache."""
+        if binary and session.compressor is not None:
+            return False, None, 0
+        engine = session.cfg.engine
+        entry = self.lookup(sql, engine, session.es, binary)
+        if entry is None:
+            return False, self.collector(sql, binary), engine.commit_seq
+        if binary:
+            replay_binary(session, entry)
+        else:
+            session._send_result(entry, batches=entry.batches)
+        return True, None, 0
+
+    def collector(self, sql: str, binary: bool = False) -> Optional["Collector"]:
+        """Where the session collects the batches (text) or encoded frames (``binary``)
+        it sends for ``sql``; None when ``sql`` is not cacheable at all."""
+        return Collector(self.max_values, binary) if self.cacheable(sql) else None
+
+    def lookup(self, sql: str, engine, session, binary: bool = False) -> Optional[CachedResult]:
+        """The entry for ``sql`` in this value format (text, or ``binary``) if it still
+        holds for ``session``, else None."""
         if not session.read_only:
             return None
+        key = (binary, sql)
         with self._lock:
-            entry = self._entries.get(sql)
+            entry = self._entries.get(key)
             if entry is not None and entry.commit_seq != engine.commit_seq:
-                self._drop(sql)
+                self._drop(key)
                 entry = None
             if entry is None:
                 self.misses += 1
                 return None
-            self._entries.move_to_end(sql)
+            self._entries.move_to_end(key)
             self.hits += 1
             return entry
 
@@ -115,12 +205,12 @@ class ResultCache:
         before the statement ran) and the session is still read-only. True when kept."""
         if batches.overflow or not session.read_only or engine.commit_seq != commit_seq:
             return False
-        values = result.rows * max(1, len(result.columns))
+        key = (batches.binary, sql)
         entry = CachedResult(result, batches, commit_seq)
         with self._lock:
-            self._drop(sql)
-            self._entries[sql] = entry
-            self._values += values
+            self._drop(key)
+            self._entries[key] = entry
+            self._values += _values_of(entry)
             while self._entries and (len(self._entries) > self.max_entries
                                      or self._values > self.max_total_values):
                 self._drop(next(iter(self._entries)))
@@ -131,7 +221,24 @@ class ResultCache:
             self._entries.clear()
             self._values = 0
 
-    def _drop(self, sql: str) -> None:
-        entry = self._entries.pop(sql, None)
+    def _drop(self, key) -> None:
+        entry = self._entries.pop(key, None)
         if entry is not None:
-            self._values -= entry.rows * max(1, len(entry.columns))
+            self._values -= _values_of(entry)
+
+
+def _values_of(entry: CachedResult) -> int:
+    return entry.rows * max(1, len(entry.columns))
+
+
+def replay_binary(session, entry: CachedResult) -> None:
+    """[ROW_DESCRIPTION, DATA_ROW...] COMMAND_COMPLETE of a cached binary result for the
+    protocol ``session``: the kept frames re-stamped with its sequence numbers, attachment
+    id and txn id (read once: a replay runs no statement, so the txn cannot change)."""
+    if entry.row_description is not None:
+        session._send(C.ROW_DESCRIPTION, entry.row_description)
+    for frames, stamps in entry.batches:
+        data, session.seq = restamp(frames, stamps, session.seq, session.attachment,
+                                    session.txn)
+        session._write(data)
+    session._send(C.COMMAND_COMPLETE, encode_command_complete(entry.tag, entry.rows))

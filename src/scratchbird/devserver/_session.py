@@ -374,15 +374,12 @@ class Session:
         ``binary``: results in binary values, ``params``: bound parameters (full profile)."""
         from ._engine import EngineError
         self._flush()               # earlier replies must not wait behind this engine work
-        cache = self.cfg.result_cache
-        keep = None
-        if cache is not None and ready and not script and not summary and not binary:
-            entry = cache.lookup(sql, self.cfg.engine, self.es)
-            if entry is not None:
-                self._send_result(entry, batches=entry.batches)
+        cache, keep = self.cfg.result_cache, None
+        if cache is not None and ready and not script and not summary and params is None:
+            replayed, keep, commit_seq = cache.serve(self, sql, binary)
+            if replayed:
                 self._ready(2)
                 return
-            keep, commit_seq = cache.collector(sql), self.cfg.engine.commit_seq
         failed = False
         results = None
         try:
@@ -395,12 +392,12 @@ class Session:
                         pass
                     total += result.rows
                 elif binary:
-                    _binary_results.send_binary_result(self, result)
+                    _binary_results.send_binary_result(self, result, keep)
                 else:
                     self._send_result(result, keep=keep)
-                    if keep is not None:
-                        cache.store(sql, result, keep, commit_seq, self.cfg.engine, self.es)
-                        keep = None         # only a first (and only) result is kept
+                if keep is not None:
+                    cache.store(sql, result, keep, commit_seq, self.cfg.engine, self.es)
+                    keep = None             # only a first (and only) result is kept
             if summary:
                 self._send(C.COMMAND_COMPLETE, encode_command_complete("SCRIPT", total))
         except EngineError as exc:
