@@ -209,7 +209,8 @@ def test_binary_replay_returns_what_a_fresh_query_returns(full_server, bconn):
     row = rows[5]
     assert isinstance(row[2], datetime.datetime) and isinstance(row[3], uuid.UUID)
     assert row[4] == Decimal("1.25") and row[5] is False and row[6] is None
-    assert row[2] == datetime.datetime(2024, 1, 1) + datetime.timedelta(microseconds=5_000_015)
+    expected_ts = datetime.datetime(2024, 1, 1) + datetime.timedelta(microseconds=5_000_015)
+    assert row[2] == expected_ts
     other = scratchbird.connect(full_server.dsn)      # another session, its own ids
     try:
         assert _rows(other, BINARY_SQL) == first
