@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import struct
 
-from scratchbird._constants import DATA_ROW
 from scratchbird._impl import bincodec, rowcodec
+from scratchbird._pure import rowcodec as _pure_rowcodec
 from scratchbird.errors import DataError, ProtocolError
 
 __all__ = ["MixedRowDecoder", "read_data_rows"]
@@ -91,10 +91,5 @@ class MixedRowDecoder:
         return tuple(out)
 
 
-def read_data_rows(reader, decoder, rows, max_rows):
-    """The frame-at-a-time loop, with the contract of ``rowcodec.read_data_rows``."""
-    count = 0
-    while count < max_rows and reader.peek_type() == DATA_ROW:
-        rows.append(decoder.decode_row(reader.next_frame().payload))
-        count += 1
-    return count
+# The pure frame loop: it only asks the decoder for decode_row().
+read_data_rows = _pure_rowcodec.read_data_rows

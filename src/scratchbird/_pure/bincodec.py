@@ -26,6 +26,7 @@ from scratchbird._pure.bincodec_scalar import (
     TIMESTAMP, TIMESTAMPTZ, TIMETZ, TSQUERY, TSVECTOR, TYPE_NAMES, TZ, UINT8, UINT16, UINT32,
     UINT64, UINT128, UNTYPED, UUID, VARIANT, VECTOR, XML, Options, _Malformed, type_label,
 )
+from scratchbird._pure import rowcodec as _rowcodec
 from scratchbird.errors import DataError, ProtocolError
 
 __all__ = [
@@ -187,17 +188,8 @@ class BinaryRowDecoder:
         return tuple(out)
 
 
-def read_data_rows(reader, decoder, rows, max_rows):
-    """Decode consecutive complete DATA_ROW frames from ``reader`` into ``rows``.
-
-    Stops at ``max_rows``, at the first frame of another type, or when the next frame is
-    not complete yet; that frame stays in the reader. Returns the number of rows added.
-    """
-    count = 0
-    while count < max_rows and reader.peek_type() == DATA_ROW:
-        rows.append(decoder.decode_row(reader.next_frame().payload))
-        count += 1
-    return count
+# The frame loop is the text decoder's: it only asks the decoder for decode_row().
+read_data_rows = _rowcodec.read_data_rows
 
 # ---------------------------------------------------------------- single values
 
