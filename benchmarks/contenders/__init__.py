@@ -10,7 +10,7 @@ import importlib
 from dataclasses import dataclass
 from typing import Dict, Iterable, List, Optional, Tuple
 
-__all__ = ["Contender", "ContenderSpec", "CONTENDERS", "load"]
+__all__ = ["Contender", "DBAPIContender", "ContenderSpec", "CONTENDERS", "load"]
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,36 @@ class Contender:
 
     def close(self) -> None:
         pass
+
+
+
+class DBAPIContender(Contender):
+    """The methods every PEP 249 driver answers the same way: subclasses set ``conn``,
+    ``cur`` and their ``placeholder`` (psycopg ``%s``, this driver ``?``)."""
+
+    placeholder = "?"
+
+    def fetch(self, sql: str) -> list:
+        cur = self.cur
+        cur.execute(sql)
+        return cur.fetchall()
+
+    def round_trips(self, n: int) -> int:
+        cur = self.cur
+        for _ in range(n):
+            cur.execute("SELECT 1")
+            cur.fetchall()
+        return n
+
+    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
+        marks = ", ".join(self.placeholder for _ in columns)
+        self.cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        self.conn.commit()
+        return len(rows)
+
+    def execute(self, sql: str) -> None:
+        self.cur.execute(sql)
+        self.conn.commit()
 
 
 def load(name: str, target: dict) -> Contender:

@@ -2,14 +2,14 @@
 with text or binary result formats."""
 from __future__ import annotations
 
-from typing import List
-
 import psycopg
 
-from . import Contender
+from . import DBAPIContender
 
 
-class PsycopgContender(Contender):
+class PsycopgContender(DBAPIContender):
+
+    placeholder = "%s"
 
     def __init__(self, target: dict, binary: bool = False, **options) -> None:
         super().__init__(target, binary=binary, **options)
@@ -23,28 +23,6 @@ class PsycopgContender(Contender):
     def info(self) -> dict:
         return {"psycopg": psycopg.__version__, "impl": psycopg.pq.__impl__,
                 "libpq": psycopg.pq.version(), "binary": self.binary}
-
-    def fetch(self, sql: str) -> list:
-        cur = self.cur
-        cur.execute(sql)
-        return cur.fetchall()
-
-    def round_trips(self, n: int) -> int:
-        cur = self.cur
-        for _ in range(n):
-            cur.execute("SELECT 1")
-            cur.fetchall()
-        return n
-
-    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
-        marks = ", ".join("%s" for _ in columns)
-        self.cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-        self.conn.commit()
-        return len(rows)
-
-    def execute(self, sql: str) -> None:
-        self.cur.execute(sql)
-        self.conn.commit()
 
     def iterate(self, sql: str, stream: bool = True) -> int:
         """``Cursor.stream()``: rows as they arrive (libpq single-row mode), always."""

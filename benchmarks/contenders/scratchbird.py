@@ -2,14 +2,14 @@
 chosen by ``SCRATCHBIRD_IMPL`` in the worker's environment, before the import."""
 from __future__ import annotations
 
-from typing import Iterable, List, Tuple
+from typing import Iterable, List
 
 import scratchbird
 
-from . import Contender
+from . import DBAPIContender
 
 
-class ScratchbirdContender(Contender):
+class ScratchbirdContender(DBAPIContender):
 
     def __init__(self, target: dict, **options) -> None:
         super().__init__(target, **options)
@@ -20,28 +20,6 @@ class ScratchbirdContender(Contender):
     def info(self) -> dict:
         return {"impl": scratchbird.IMPL, "tls": self.conn.info["tls"],
                 "server": self.conn.info["server"], "profile": self.target.get("profile")}
-
-    def fetch(self, sql: str) -> list:
-        cur = self.cur
-        cur.execute(sql)
-        return cur.fetchall()
-
-    def round_trips(self, n: int) -> int:
-        cur = self.cur
-        for _ in range(n):
-            cur.execute("SELECT 1")
-            cur.fetchall()
-        return n
-
-    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
-        marks = ", ".join("?" for _ in columns)
-        self.cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
-        self.conn.commit()
-        return len(rows)
-
-    def execute(self, sql: str) -> None:
-        self.cur.execute(sql)
-        self.conn.commit()
 
     def iterate(self, sql: str, stream: bool = False) -> int:
         """``stream=False``: the default cursor, which reads the whole result at execute();

@@ -9,11 +9,10 @@ import struct
 
 from scratchbird._impl import bincodec, rowcodec
 from scratchbird._pure import rowcodec as _pure_rowcodec
-from scratchbird.errors import DataError, ProtocolError
+from scratchbird.errors import DataError
 
 __all__ = ["MixedRowDecoder", "read_data_rows"]
 
-_U16x2 = struct.Struct("<HH")
 _I32 = struct.Struct("<i")
 
 
@@ -59,36 +58,9 @@ class MixedRowDecoder:
         return len(self._convert)
 
     def decode_row(self, payload):
-        n = len(payload)
-        if n < 4:
-            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
-        ncols, nbitmap = _U16x2.unpack_from(payload, 0)
-        if ncols != len(self._convert):
-            raise ProtocolError(
-                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {len(self._convert)}")
-        pos = 4 + nbitmap
-        if nbitmap != (ncols + 7) // 8 or pos > n:
-            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
-        bitmap = payload[4:pos]
-        out = []
-        for i, convert in enumerate(self._convert):
-            if bitmap[i >> 3] & (1 << (i & 7)):
-                out.append(None)
-                continue
-            if pos + 4 > n:
-                raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
-            length = _I32.unpack_from(payload, pos)[0]
-            pos += 4
-            if length == -1:
-                out.append(None)
-                continue
-            if length < 0 or pos + length > n:
-                raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
-            out.append(convert(bytes(payload[pos:pos + length])))
-            pos += length
-        if pos != n:
-            raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
-        return tuple(out)
+        values = _pure_rowcodec.data_row_values(payload, len(self._convert))
+        return tuple(None if raw is None else convert(raw)
+                     for convert, raw in zip(self._convert, values))
 
 
 # The pure frame loop: it only asks the decoder for decode_row().

@@ -15,7 +15,7 @@ from scratchbird._impl import literals
 from scratchbird._protocol import ClientProtocol, Response
 from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
 from scratchbird._transport import Transport, attempts, open_transport
-from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
+from scratchbird.errors import (AuthenticationError, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
 
 __all__ = ["Connection", "connect"]

@@ -175,8 +175,9 @@ class Cursor:
                 and self._result is response.results[-1] and not self._result.complete)
 
     def _read_more(self) -> None:
+        """Read the next ``itersize`` rows (or the rest) of the streaming response."""
         response = self.connection._read_more(self._response, self.itersize)
-        if self._result.complete:
+        if self._result is not None and self._result.complete:
             self._update_status()
         if response.done and response.error is not None:
             raise response.error
@@ -201,16 +202,11 @@ class Cursor:
             self._pos = 0
             self._read_more()
         while self._index + 1 >= len(self._response.results) and not self._response.done:
-            self._read_more_any()
+            self._read_more()
         if self._index + 1 >= len(self._response.results):
             return None
         self._select(self._index + 1)
         return True
-
-    def _read_more_any(self) -> None:
-        response = self.connection._read_more(self._response, self.itersize)
-        if response.done and response.error is not None:
-            raise response.error
 
     # ------------------------------------------------------------ results
 

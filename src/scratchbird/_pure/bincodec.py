@@ -27,7 +27,7 @@ from scratchbird._pure.bincodec_scalar import (
     UINT64, UINT128, UNTYPED, UUID, VARIANT, VECTOR, XML, Options, _Malformed, type_label,
 )
 from scratchbird._pure import rowcodec as _rowcodec
-from scratchbird.errors import DataError, ProtocolError
+from scratchbird.errors import DataError
 
 __all__ = [
     "BinaryRowDecoder", "read_data_rows", "decode_value", "encode_value", "encode_data_row",
@@ -149,42 +149,15 @@ class BinaryRowDecoder:
 
     def decode_row(self, payload):
         """One DATA_ROW payload (REFERENCE 4.6) to a tuple."""
-        data = bytes(payload)
-        n = len(data)
-        if n < 4:
-            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
-        ncols, nbitmap = _U16x2.unpack_from(data, 0)
-        if ncols != len(self._decoders):
-            raise ProtocolError(
-                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {len(self._decoders)}")
-        if nbitmap != (ncols + 7) // 8:
-            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
-        pos = 4 + nbitmap
-        if pos > n:
-            raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
+        values = _rowcodec.data_row_values(payload, len(self._decoders))
         decoders, opts = self._decoders, self._opts
         out = []
         i = 0
         try:
-            for i in range(ncols):
-                if data[4 + (i >> 3)] & (1 << (i & 7)):
-                    out.append(None)
-                    continue
-                if pos + 4 > n:
-                    raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
-                length = _I32.unpack_from(data, pos)[0]
-                pos += 4
-                if length == -1:
-                    out.append(None)
-                    continue
-                if length < 0 or pos + length > n:
-                    raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
-                out.append(decoders[i](data[pos:pos + length], opts, 0))
-                pos += length
+            for i, raw in enumerate(values):
+                out.append(None if raw is None else decoders[i](raw, opts, 0))
         except _Malformed as exc:
             raise DataError(f"{self._contexts[i]}: {exc}") from None
-        if pos != n:
-            raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
         return tuple(out)
 
 

@@ -15,7 +15,7 @@ import re
 import struct
 from decimal import Decimal
 
-from scratchbird._constants import DATA_ROW, HEADER_SIZE, OID_BOOL, OID_INT8, OID_NUMERIC, ZERO_UUID
+from scratchbird._constants import DATA_ROW, OID_BOOL, OID_INT8, OID_NUMERIC, ZERO_UUID
 from scratchbird.errors import DataError, ProtocolError
 from scratchbird._pure.framing import encode_header
 
@@ -103,38 +103,47 @@ class TextRowDecoder:
 
     def decode_row(self, payload):
         """One DATA_ROW payload (REFERENCE 4.6) to a tuple."""
-        n = len(payload)
-        if n < 4:
-            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
-        ncols, nbitmap = _U16x2.unpack_from(payload, 0)
-        if ncols != len(self.kinds):
-            raise ProtocolError(
-                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {len(self.kinds)}")
-        if nbitmap != (ncols + 7) // 8:
-            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
-        pos = 4 + nbitmap
-        if pos > n:
-            raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
-        bitmap = payload[4:pos]
-        out = []
-        for i in range(ncols):
-            if bitmap[i >> 3] & (1 << (i & 7)):
-                out.append(None)
-                continue
-            if pos + 4 > n:
-                raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
-            length = _I32.unpack_from(payload, pos)[0]
-            pos += 4
-            if length == -1:
-                out.append(None)
-                continue
-            if length < 0 or pos + length > n:
-                raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
-            out.append(self._convert(bytes(payload[pos:pos + length]), self.kinds[i], i))
-            pos += length
-        if pos != n:
-            raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
-        return tuple(out)
+        kinds, convert = self.kinds, self._convert
+        return tuple(None if raw is None else convert(raw, kinds[i], i)
+                     for i, raw in enumerate(data_row_values(payload, len(kinds))))
+
+
+def data_row_values(payload, ncolumns):
+    """The raw values of one DATA_ROW payload (REFERENCE 4.6), column by column: ``bytes``,
+    or None for the null-bitmap bit and a length of -1. Every length is checked; a payload
+    that breaks the layout raises ProtocolError when the walk reaches the fault, so a
+    caller converting as it goes reports the first problem in column order, as the
+    compiled decoders do. The pure decoders all read rows here."""
+    n = len(payload)
+    if n < 4:
+        raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
+    ncols, nbitmap = _U16x2.unpack_from(payload, 0)
+    if ncols != ncolumns:
+        raise ProtocolError(
+            f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {ncolumns}")
+    if nbitmap != (ncols + 7) // 8:
+        raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
+    pos = 4 + nbitmap
+    if pos > n:
+        raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
+    bitmap = payload[4:pos]
+    for i in range(ncols):
+        if bitmap[i >> 3] & (1 << (i & 7)):
+            yield None
+            continue
+        if pos + 4 > n:
+            raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
+        length = _I32.unpack_from(payload, pos)[0]
+        pos += 4
+        if length == -1:
+            yield None
+            continue
+        if length < 0 or pos + length > n:
+            raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
+        yield bytes(payload[pos:pos + length])
+        pos += length
+    if pos != n:
+        raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
 
 
 def read_data_rows(reader, decoder, rows, max_rows):
