@@ -23,6 +23,7 @@ from scratchbird import _constants as C
 from scratchbird import _server_messages as sm
 from scratchbird._impl import framing, rowcodec
 from scratchbird.devserver import DevServer
+from tests.sbwp_socket import read_frame
 
 USER, PASSWORD = "sb", "dev-pw"
 OFFER = 0x01610316          # bits 1, 2, 4, 8, 9, 16, 21, 22, 24 (as the captures offer)
@@ -72,15 +73,7 @@ class RawClient:
 
     def read(self):
         """The next frame, or None at EOF (a reset counts as EOF)."""
-        while (frame := self.reader.next_frame()) is None:
-            try:
-                data = self.sock.recv(1 << 20)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                return None
-            self.reader.feed(data)
-        return frame
+        return read_frame(self.sock, self.reader)
 
     def read_until(self, *stop_types: int, eof_ok: bool = False) -> list:
         frames = []

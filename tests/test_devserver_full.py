@@ -27,6 +27,7 @@ from scratchbird._scram import ScramClient
 from scratchbird.binary_types import Interval, Range
 from scratchbird.devserver import DevServer
 from scratchbird.errors import AuthenticationError
+from tests.sbwp_socket import read_frame
 
 USER, PASSWORD = "sb", "full-pw"
 BIN = C.QUERY_FLAG_BINARY_RESULT
@@ -45,15 +46,7 @@ class FrameIO:
 
     def read(self):
         """The next frame (decompressed by the reader once bit 0 is granted), None at EOF."""
-        while (frame := self.reader.next_frame()) is None:
-            try:
-                data = self.sock.recv(1 << 20)
-            except ConnectionResetError:
-                data = b""
-            if not data:
-                return None
-            self.reader.feed(data)
-        return frame
+        return read_frame(self.sock, self.reader)
 
     def until_ready(self) -> list:
         frames = []
