@@ -1,4 +1,4 @@
-"""Replay the 13 recorded real-server conversations against the dev server.
+"""Replay the recorded real-server conversations against the dev server.
 
 For each capture in ``shared/sbwp/captures``: start a plaintext DevServer (user
 ``sbtest`` / ``sbtest-pw``, database ``default``), create the tables the capture found
@@ -53,6 +53,11 @@ SETUP: Dict[str, List[str]] = {
         + ", ".join(f"({i}, 'row-{i:04d}')" for i in range(start, start + 500))
         for start in (1, 501, 1001, 1501)],
     "13_null_forms.json": ["CREATE TABLE cap_nulls_r3 (id integer, t text)"],
+    "14_copy_text.json": ["CREATE TABLE cap_copyt_r6 (id integer, name text, qty integer)"],
+    "15_copy_binary_sbnr.json": ["CREATE TABLE cap_copyb_r6 (id bigint, name text, flag boolean, "
+                                 "qty integer, score double precision)"],
+    "16_array_bind.json": ["CREATE TABLE cap_abind_r6 (id integer, name text, qty integer)"],
+    "17_savepoints_reset.json": ["CREATE TABLE cap_svp_r6 (id integer, note text)"],
 }
 
 # (capture, index of the server frame in the file's "frames" list) -> (check, reason).
@@ -68,6 +73,8 @@ EXCEPTIONS: Dict[Tuple[str, int], tuple] = {
     # cell, the column set and the types are compared.
     ("05_typed_table.json", 9): ("catalog-row", "per-object UUIDs"),
     ("05_typed_table.json", 36): ("catalog-row", "per-object UUIDs"),
+    ("19_ddl_insert_shapes.json", 9): ("catalog-row", "per-object UUIDs"),
+    ("19_ddl_insert_shapes.json", 43): ("catalog-row", "per-object UUIDs"),
     # Row 5 was inserted without column t. ScratchBird keeps no attribute at all, which the
     # wire shows as a null-bitmap bit; DuckDB stores a NULL in the column, which the engine
     # sends as the stored-NULL text <NULL> (12.A.1). Same frame otherwise.
@@ -125,13 +132,13 @@ class Wire:
         self.sock.close()
 
 
-def _setup_tables(port: int, statements: List[str]) -> None:
+def _setup_tables(port: int, statements: List[str], password: str = PASSWORD) -> None:
     wire = Wire(port)
     try:
         wire.sock.sendall(framing.encode_frame(C.STARTUP, cm.encode_startup_p1(
             [("database", "default"), ("user", USER)])))
         assert wire.read().msg_type == C.AUTH_REQUEST
-        wire.sock.sendall(framing.encode_frame(C.AUTH_RESPONSE, PASSWORD.encode()))
+        wire.sock.sendall(framing.encode_frame(C.AUTH_RESPONSE, password.encode()))
         for sql in ["<startup>"] + statements + ["COMMIT"]:
             if sql != "<startup>":
                 wire.sock.sendall(framing.encode_frame(C.QUERY, cm.encode_query(sql)))
@@ -305,15 +312,25 @@ def check_frame(ctx: Context, index: int, expected: dict, actual) -> None:
 # ---------------------------------------------------------------- the replay
 
 
-@pytest.mark.parametrize("name", CAPTURE_FILES or ["<no captures>"])
+# The dev server does not emulate COPY yet (issue 9): strict, so the mark must go with it.
+_PENDING = {name: "dev-server COPY FROM STDIN is not emulated yet (issue 9)"
+            for name in ("14_copy_text.json", "15_copy_binary_sbnr.json")}
+_REPLAYS = [pytest.param(n, marks=pytest.mark.xfail(reason=_PENDING[n], strict=True))
+            if n in _PENDING else n for n in CAPTURE_FILES] or ["<no captures>"]
+
+
+@pytest.mark.parametrize("name", _REPLAYS)
 def test_capture_replay(name):
     _require_material()
     capture = json.loads((CAPTURE_DIR / name).read_text())
-    assert capture["user"] == USER and capture["password"] == PASSWORD
+    # captures 01-13 and 14-19 come from two server instances with different passwords
+    # (captures/README "Captures 14-19")
+    password = capture["password"]
+    assert capture["user"] == USER and password in (PASSWORD, "SbTest2026pw")
     ctx = Context(name, capture["startup_layout"])
-    with DevServer(tls="off", user=USER, password=PASSWORD, dbname="default") as server:
+    with DevServer(tls="off", user=USER, password=password, dbname="default") as server:
         if name in SETUP:
-            _setup_tables(server.port, SETUP[name])
+            _setup_tables(server.port, SETUP[name], password)
         wire = Wire(server.port)
         try:
             checked = 0

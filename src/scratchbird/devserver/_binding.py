@@ -427,8 +427,9 @@ def parse_array_bind(payload) -> ArrayBind:
         if cur.take(1) is None or cur.lpstr() is None:
             raise _array_error("SBWP.ARRAY_BIND.PACKET_TRUNCATED", "slot name truncated")
     if cur.pos - 104 != slot_bytes:
-        raise _array_error("SBWP.ARRAY_BIND.SLOT_BYTES_MISMATCH",
-                           "slot_descriptor_bytes does not match the slot descriptors")
+        # the live server's code and text (captures/16_array_bind.json, REFERENCE 12.D)
+        raise _array_error("NATIVE_WIRE.PARAMETER.SLOT_BYTES_MISMATCH",
+                           "invalid array-bind parameter data packet")
     out = ArrayBind(nparams)
     for _ in range(nrows):
         if cur.u32() is None:

@@ -450,7 +450,8 @@ class EngineSession:
             return _no_rows("RELEASE")
         # ROLLBACK TO: accepted without effect (12.A.8) unless the savepoint is unknown.
         if name not in self._savepoints:
-            raise EngineError(f'savepoint "{info.savepoint}" does not exist', CODE_INVALID_REQUEST)
+            # the live server's generic engine refusal (captures/17_savepoints_reset.json)
+            raise EngineError("The engine rejected the admitted SBLR envelope.", CODE_INVALID_REQUEST)
         del self._savepoints[self._savepoints.index(name) + 1:]
         return _no_rows("ROLLBACK")
 
