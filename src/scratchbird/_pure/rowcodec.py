@@ -35,7 +35,9 @@ _KIND_FOR_OID = {OID_BOOL: KIND_BOOL, OID_INT8: KIND_INT, OID_NUMERIC: KIND_DECI
 _TRUE = frozenset((b"t", b"true", b"1"))
 _FALSE = frozenset((b"f", b"false", b"0"))
 _INT_RE = re.compile(rb"[+-]?[0-9]+\Z")
-_DEC_RE = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+# Unambiguous on purpose: ``[0-9]+\.?[0-9]*`` let a long digit run split two ways, and a
+# hostile value of 10 000 digits and a letter took seconds to refuse (issue 7).
+_DEC_RE = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _U16x2 = struct.Struct("<HH")
 _I32 = struct.Struct("<i")
 
