@@ -52,7 +52,9 @@ from scratchbird._pure.bincodec import (
     _plan_column, _spec, column_type_id, encode_param, encode_value, type_label, typeref_for,
 )
 from scratchbird._pure.bincodec import _encode as _encode_one
-from scratchbird._pure.bincodec_scalar import _Malformed
+from scratchbird._pure.bincodec_nested import _check_empty_shape
+from scratchbird._pure.bincodec_scalar import (MAX_DECIMAL_COEFFICIENT_BYTES, MAX_DECIMAL_DIGITS,
+                                               _Malformed)
 from scratchbird.binary_types import Geometry, Interval, Jsonb, Range
 from scratchbird.errors import DataError, ProtocolError
 
@@ -232,22 +234,33 @@ cdef class BinaryRowDecoder:
         fns = <decode_fn*>PyMem_Malloc((n if n else 1) * sizeof(decode_fn))
         if fns == NULL:
             raise MemoryError()
-        problems = []
-        for i in range(n):
-            fns[i] = NULL if plans[i][2] else _lookup(plans[i][0])
-            problems.append(plans[i][2] or (NO_DECODING if fns[i] == NULL else None))
+        # Everything that can raise runs before any field changes: _decode indexes the
+        # tuples below by column without bounds checks, so a re-initialisation that
+        # failed halfway must leave the old, consistent state (issue 7).
+        try:
+            problems = []
+            for i in range(n):
+                fns[i] = NULL if plans[i][2] else _lookup(plans[i][0])
+                problems.append(plans[i][2] or (NO_DECODING if fns[i] == NULL else None))
+            opts = _Options(json_loads)
+            type_ids = tuple(plan[0] for plan in plans)
+            contexts = tuple(_column_context(i, col, plan[1])
+                             for i, (col, plan) in enumerate(zip(columns, plans)))
+            untrack = all(plan[2] or (plan[0] in _ATOMIC and not (
+                json_loads is not None and plan[0] in (JSON, JSONB))) for plan in plans)
+        except BaseException:
+            PyMem_Free(fns)
+            raise
         PyMem_Free(self._fns)
         self._fns = fns
         self._ncols = n
         self.columns = columns
         self.json_loads = json_loads
-        self._opts = _Options(json_loads)
-        self.type_ids = tuple(plan[0] for plan in plans)
-        self._contexts = tuple(_column_context(i, col, plan[1])
-                               for i, (col, plan) in enumerate(zip(columns, plans)))
+        self._opts = opts
+        self.type_ids = type_ids
+        self._contexts = contexts
         self._problems = tuple(problems)
-        self._untrack = all(plan[2] or (plan[0] in _ATOMIC and not (
-            json_loads is not None and plan[0] in (JSON, JSONB))) for plan in plans)
+        self._untrack = untrack
 
     @property
     def ncolumns(self):

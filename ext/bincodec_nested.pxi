@@ -102,6 +102,8 @@ cdef object _d_array(const uint8_t* p, Py_ssize_t n, _Options o, int depth):
     if too_big:
         raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} need more than "
                          f"the {n - pos} bytes left")
+    if zero and ndim > 1:
+        _check_empty_shape(dims, n)     # the pure twin's: at most one empty list per byte
     element_type = _type_at(p + 8)
     fn = _lookup(element_type)
     flat = PyList_New(total)

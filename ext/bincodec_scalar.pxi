@@ -134,8 +134,12 @@ cdef object _d_float64(const uint8_t* p, Py_ssize_t n, _Options o, int depth):
 # ---------------------------------------------------------------- DECIMAL, DECFLOAT, MONEY
 
 
+cdef Py_ssize_t MAX_COEFFICIENT_BYTES_C = MAX_DECIMAL_COEFFICIENT_BYTES
+
+
 cdef object _digits_of(object coefficient):
-    # Decimal(int) is exact and, unlike str(int), has no digit limit
+    # Decimal(int) is exact and, unlike str(int), has no digit limit: _d_decimal caps
+    # the coefficient's length first (the pure twin's _coefficient)
     return _Decimal(coefficient).as_tuple().digits
 
 
@@ -192,6 +196,10 @@ cdef object _d_decimal(const uint8_t* p, Py_ssize_t n, _Options o, int depth):
     k = n - 8
     while k > 0 and p[8 + k - 1] == 0:     # high zero bytes add nothing
         k -= 1
+    if k > MAX_COEFFICIENT_BYTES_C:         # turning it into digits is quadratic
+        raise _Malformed(f"decimal coefficient of {k} bytes exceeds the "
+                         f"{MAX_DECIMAL_COEFFICIENT_BYTES} bytes that {MAX_DECIMAL_DIGITS} "
+                         "digits (the largest i16 precision) need")
     if kind == 0:
         if k <= 8:
             while k > 0:

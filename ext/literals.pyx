@@ -27,6 +27,7 @@ from libc.string cimport memchr, memcpy, memset
 from collections.abc import Mapping, Sequence
 
 from scratchbird._pure import literals as _pure
+from scratchbird.errors import InternalError
 
 __all__ = ["render_literal", "quote_identifier", "merge_params"]
 
@@ -584,7 +585,8 @@ cdef str _merge_named(str sql, object params):
 cdef str _fail(object sql, object params):
     """Raise the pure twin's exception for a call the C checks found invalid."""
     _pure.merge_params(sql, params)
-    raise AssertionError(
+    # A driver defect, not the caller's: a PEP 249 InternalError, never an AssertionError
+    raise InternalError(
         "scratchbird._compiled.literals refused parameters that the pure twin accepts")
 
 

@@ -220,17 +220,23 @@ cdef class TextRowDecoder:
 
     def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False,
                  loaders=None):
-        self.type_oids = tuple(type_oids)
-        self.null_markers = tuple(bytes(m) for m in null_markers)
-        self.raw_text = bool(raw_text)
-        self.loaders = tuple(loaders) if loaders is not None else (None,) * len(self.type_oids)
-        if len(self.loaders) != len(self.type_oids):
+        # Built into locals first: a re-initialisation that fails leaves the old state
+        # whole, never new loaders beside old kinds (issue 7).
+        type_oids = tuple(type_oids)
+        null_markers = tuple(bytes(m) for m in null_markers)
+        loaders = tuple(loaders) if loaders is not None else (None,) * len(type_oids)
+        if len(loaders) != len(type_oids):
             raise ValueError("one loader (or None) per column")
-        self.kinds = tuple(
+        kinds = tuple(
             KIND_TEXT if raw_text
             else KIND_LOADER if loader is not None
             else _KIND_FOR_OID.get(oid, KIND_TEXT)
-            for oid, loader in zip(self.type_oids, self.loaders))
+            for oid, loader in zip(type_oids, loaders))
+        self.type_oids = type_oids
+        self.null_markers = null_markers
+        self.raw_text = bool(raw_text)
+        self.loaders = loaders
+        self.kinds = kinds
 
     @property
     def type_oids(self):

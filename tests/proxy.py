@@ -21,6 +21,7 @@ class FaultyProxy:
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self._stop = threading.Event()
+        self.client_closed = threading.Event()  # the driver closed its side (EOF seen)
         self._socks = []
         self._thread = threading.Thread(target=self._accept, daemon=True)
         self._thread.start()
@@ -43,6 +44,8 @@ class FaultyProxy:
             while True:
                 data = src.recv(65536)
                 if not data:
+                    if not s2c:
+                        self.client_closed.set()
                     break
                 filt = self.s2c_filter if s2c else None  # read each time: tests swap it
                 if filt is not None:

@@ -144,3 +144,89 @@ def test_without_postgres_the_run_goes_on_and_says_why(monkeypatch, tmp_path):
     assert "not root" in data["skipped"][0]["reason"]
     assert [r["contender"] for r in data["results"]] == ["scratchbird-python"]
     assert data["results"][0]["summary"]["rate_cpu"]["best"] > 0
+
+
+# ---------------------------------------------------------------- checks and INVALID targets
+# Fabricated contenders and results: the logic, not a timed run.
+
+
+def _bench_modules():
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks import targets, worker
+    from benchmarks.contenders import Contender
+    from benchmarks.scenarios import Scenario
+    return targets, worker, Contender, Scenario
+
+
+def _scripted_contender(Contender, wrong_calls):
+    """Right rows on every call but those in ``wrong_calls`` (1 is the warm-up)."""
+    class Scripted(Contender):
+        calls = 0
+
+        def fetch(self, sql):
+            type(self).calls += 1
+            return [(1, "a"), (2, "WRONG" if self.calls in wrong_calls else "b")]
+    return Scripted({})
+
+
+@pytest.mark.parametrize("wrong_calls,failed", [
+    ((), None), ((1,), "warm-up"), ((2,), "first timed"), ((4,), "last timed"), ((3,), None),
+])
+def test_worker_checks_the_warm_up_and_the_first_and_last_timed_samples(tmp_path, wrong_calls,
+                                                                        failed):
+    import pickle
+    _targets, worker, Contender, Scenario = _bench_modules()
+    (tmp_path / "expected_x.pickle").write_bytes(pickle.dumps([(1, "a"), (2, "b")]))
+    sc = Scenario(sid="x", title="t", kind="fetch", unit="rows", sql="SELECT", rows=2)
+    c = _scripted_contender(Contender, set(wrong_calls))
+    result = worker._throughput(c, sc, {"repeats": 3, "data_dir": str(tmp_path)})
+    assert c.calls == 4 and len(result["samples"]) == 3
+    check = result["check"]
+    assert set(check["samples"]) == {"warm-up", "first timed", "last timed"}
+    assert check["ok"] is (failed is None)      # a wrong middle sample (call 3) is not seen
+    assert check.get("failed") == failed
+    if failed:
+        assert check["first_difference"]["got"] == "(2, 'WRONG')"
+
+
+def _fabricated_run(checks):
+    """Results of scenarios 1a and 1 in which scratchbird-c meets T1 and T2."""
+    def row(sid, contender, cpu):
+        return {"scenario": sid, "contender": contender, "check": checks.get((sid, contender),
+                                                                             {"ok": True}),
+                "summary": {"cpu_s": {"best": cpu}, "rate_cpu": {"best": 1000 / cpu},
+                            "rate_wall": {"best": 1000 / cpu}}}
+    return {"results": [row("1a", "scratchbird-c", 1.0), row("1a", "floor", 1.0),
+                        row("1", "scratchbird-c", 1.0), row("1", "psycopg-text", 2.0)],
+            "memory": {}}
+
+
+def test_targets_pass_when_every_row_was_checked_ok():
+    targets, *_ = _bench_modules()
+    status = {t["id"]: t["status"] for t in targets.evaluate(_fabricated_run({}))}
+    assert status["T1"] == "PASS" and status["T2"] == "PASS" and status["T3"] == "N/A"
+
+
+@pytest.mark.parametrize("bad_check,why", [
+    ({"ok": False, "what": "rows", "failed": "last timed"}, "WRONG results (last timed)"),
+    (None, "not checked"),
+])
+def test_a_target_made_of_a_wrong_or_unchecked_row_is_invalid(bad_check, why):
+    targets, *_ = _bench_modules()
+    run = _fabricated_run({("1a", "floor"): bad_check})
+    result = {t["id"]: t for t in targets.evaluate(run)}
+    assert result["T2"]["status"] == "INVALID"
+    assert f"1a floor: {why}" in result["T2"]["detail"]
+    assert result["T1"]["status"] == "PASS"        # its rows were fine
+    run = _fabricated_run({("1", "scratchbird-c"): bad_check})
+    assert {t["id"]: t["status"] for t in targets.evaluate(run)}["T1"] == "INVALID"
+
+
+def test_combine_checks_keeps_the_first_failure():
+    _targets, worker, *_ = _bench_modules()
+    combined = worker.combine_checks({"warm-up": {"ok": True, "what": "2 rows"},
+                                      "first timed": {"ok": False, "what": "2 rows", "got_rows": 1},
+                                      "last timed": {"ok": False, "what": "2 rows", "got_rows": 0}})
+    assert combined == {"ok": False, "what": "2 rows", "failed": "first timed", "got_rows": 1,
+                        "samples": {"warm-up": True, "first timed": False, "last timed": False}}

@@ -1,7 +1,10 @@
 """``bincodec.encode_data_row_frames``: the dev server's bulk DATA_ROW path, both twins.
 
-Each twin must give exactly the frames ``encode_header`` + ``encode_data_row`` give row
-by row (the reference), and the same exception class and message for the same bad input.
+The expectation is independent of the encoding loop: the frames are read back with a
+FrameReader and decoded with a BinaryRowDecoder, and must give the input rows, one frame
+per row, with the sequence, attachment and txn id asked for; a small case is checked
+against golden bytes written out by hand. Refusals are hand-written messages, and both
+twins must give the same exception class and message for the same bad input.
 """
 import datetime as dt
 import os
@@ -12,10 +15,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scratchbird._constants import DATA_ROW, ZERO_UUID
+from scratchbird._constants import DATA_ROW
 from scratchbird._impl import framing
 from scratchbird._pure import bincodec as pure
-from tests.test_bincodec import FAST, NESTED, SCALAR_SPECS, SCALARS
+from tests.test_bincodec import FAST, NESTED, SCALAR_SPECS, SCALARS, norm, typed
 
 B = pure
 IMPL = os.environ.get("SCRATCHBIRD_IMPL", "c").strip().lower() or "c"
@@ -29,14 +32,18 @@ except ImportError as exc:  # pragma: no cover - depends on the build
 ATTACHMENT = bytes(range(16))
 
 
-def reference(type_ids, rows, sequence, attachment=ZERO_UUID, txn=0):
+def read_back(type_ids, data):
+    """``[(msg_type, sequence, attachment, txn, normalised row)]`` of a frame stream."""
+    decoder = pure.BinaryRowDecoder([typed(spec[:2]) for spec in type_ids])
+    reader = framing.FrameReader()
+    reader.feed(data)
     out = []
-    for row in rows:
-        payload = pure.encode_data_row(type_ids, row)
-        out.append(framing.encode_header(DATA_ROW, len(payload), sequence, attachment, txn))
-        out.append(payload)
-        sequence += 1
-    return b"".join(out), sequence
+    while (frame := reader.next_frame()) is not None:
+        row = decoder.decode_row(frame.payload)
+        out.append((frame.msg_type, frame.sequence, bytes(frame.attachment_id), frame.txn_id,
+                    tuple(norm(v) for v in row)))
+    assert reader.buffered == 0
+    return out
 
 
 def outcome(call, *args):
@@ -47,11 +54,30 @@ def outcome(call, *args):
 
 
 def same_everywhere(type_ids, rows, sequence=0, attachment=ATTACHMENT, txn=7):
-    expected = outcome(reference, type_ids, rows, sequence, attachment, txn)
-    for twin in (pure, comp):
-        assert outcome(twin.encode_data_row_frames, type_ids, rows, sequence, attachment,
-                       txn) == expected, twin.__name__
+    """Both twins' outcome (which must agree); when it is frames, they read back as ``rows``."""
+    expected = outcome(pure.encode_data_row_frames, type_ids, rows, sequence, attachment, txn)
+    assert outcome(comp.encode_data_row_frames, type_ids, rows, sequence, attachment,
+                   txn) == expected, "the compiled twin differs from the pure one"
+    if expected[0] == "ok":
+        data, nxt = expected[1]
+        assert nxt == sequence + len(rows)
+        assert read_back(type_ids, data) == [
+            (DATA_ROW, (sequence + i) & 0xFFFFFFFF, attachment, txn, tuple(norm(v) for v in row))
+            for i, row in enumerate(rows)]
     return expected
+
+
+def test_golden_frames():
+    # INT32 5 and TEXT 'hi', then INT32 NULL and TEXT '' (docs/protocol.md 1.4 layouts)
+    header = "53425750" "0101" "{type:02x}" "00" "{length}" "{seq}" + ATTACHMENT.hex() + "0700000000000000"
+    row1 = "0200" "0100" "00" "04000000" "05000000" "06000000" "02000000" "6869"
+    row2 = "0200" "0100" "01" "04000000" "00000000"
+    expected = (header.format(type=DATA_ROW, length="17000000", seq="09000000") + row1
+                + header.format(type=DATA_ROW, length="0d000000", seq="0a000000") + row2)
+    for twin in (pure, comp):
+        data, nxt = twin.encode_data_row_frames((B.INT32, B.TEXT), [(5, "hi"), (None, "")], 9,
+                                                ATTACHMENT, 7)
+        assert (data.hex(), nxt) == (expected, 11), twin.__name__
 
 
 @st.composite
@@ -98,20 +124,21 @@ def test_common_rows_wrap_and_lists():
     same_everywhere(specs, [list(row) for row in rows])  # rows may be lists
 
 
-@pytest.mark.parametrize("type_ids,rows", [
-    ((B.INT32,), [(1, 2)]),                              # value count
-    ((B.INT8,), [(1,), (300,)]),                         # out of range: column named
-    ((B.UUID, B.TEXT), [(uuid.UUID(int=1), b"x")]),
+@pytest.mark.parametrize("type_ids,rows,message", [
+    ((B.INT32,), [(1, 2)], "2 values for 1 column types"),
+    ((B.INT8,), [(1,), (300,)], "column 0"),
+    ((B.UUID, B.TEXT), [(uuid.UUID(int=1), b"x")], "column 1"),
 ])
-def test_refusals_are_the_same(type_ids, rows):
-    assert same_everywhere(type_ids, rows)[0] == "raised"
+def test_refusals_are_the_same(type_ids, rows, message):
+    result = same_everywhere(type_ids, rows)
+    assert result[0] == "raised" and message in result[2], result
 
 
-@pytest.mark.parametrize("type_ids,attachment", [
-    ((B.INT32,), b"short"),                              # attachment size
-    ((B.INT32,) * 70000, ATTACHMENT),                    # column count
+@pytest.mark.parametrize("type_ids,attachment,message", [
+    ((B.INT32,), b"short", "attachment_id must be 16 bytes"),
+    ((B.INT32,) * 70000, ATTACHMENT, "at most 65535 columns, not 70000"),
 ])
-def test_bad_arguments_are_refused_before_any_row(type_ids, attachment):
+def test_bad_arguments_are_refused_before_any_row(type_ids, attachment, message):
     expected = outcome(pure.encode_data_row_frames, type_ids, [], 0, attachment)
-    assert expected[0] == "raised"
+    assert expected[0] == "raised" and message in expected[2], expected
     assert outcome(comp.encode_data_row_frames, type_ids, [], 0, attachment) == expected

@@ -59,6 +59,18 @@ def test_both_twins_export_the_same_names():
             assert getattr(comp, name) == getattr(pure, name)
 
 
+# Not twins: the compiled module re-exports these pure functions (per-parameter and
+# per-column work, not per value), so comparing them between the modules would compare
+# a function with itself. They are tested against hand-written values in test_bincodec.
+SHARED = ("encode_value", "encode_param", "column_type_id", "typeref_for", "type_label")
+
+
+def test_shared_functions_are_the_pure_ones():
+    # If one of them gets a compiled twin, it must get parity tests here too.
+    for name in SHARED:
+        assert getattr(comp, name) is getattr(pure, name), name
+
+
 def test_both_twins_decode_the_same_types():
     from scratchbird._pure.bincodec_scalar import CODECS
     for type_id in CODECS:
@@ -217,7 +229,6 @@ def test_encode_data_row_any_value(columns):
 def test_encoders_agree(types, data):
     values = [data.draw(st.one_of(st.none(), SCALARS[t])) for t in types]
     assert comp.encode_data_row(types, values) == pure.encode_data_row(types, values)
-    assert outcome(comp.encode_param, values[0]) == outcome(pure.encode_param, values[0])
 
 
 @pytest.mark.parametrize("text", [

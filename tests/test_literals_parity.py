@@ -206,3 +206,22 @@ def test_none_params_return_the_same_object():
     sql = "SELECT ?"
     assert compiled.merge_params(sql, None) is sql
     assert pure.merge_params(sql, None) is sql
+
+
+class _FirstAnswerWrong(dict):
+    """A mapping whose first ``in`` says a key is missing and later ones that it is
+    there: the compiled check refuses, the pure twin (asked second) accepts."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.asked = 0
+
+    def __contains__(self, key):
+        self.asked += 1
+        return self.asked > 1 and super().__contains__(key)
+
+
+def test_twins_disagreeing_is_an_internal_error_not_an_assertion():
+    from scratchbird.errors import InternalError
+    with pytest.raises(InternalError, match="pure twin accepts"):
+        compiled.merge_params("SELECT :a", _FirstAnswerWrong({"a": 1}))

@@ -17,6 +17,8 @@ recorded conversation in the tests).
 """
 from __future__ import annotations
 
+import functools
+import struct
 from typing import Dict, List, Optional
 
 from scratchbird import _auth_messages as am
@@ -34,6 +36,28 @@ __all__ = ["ClientProtocol", "Result", "Response"]
 
 _BANNER = b"ScratchBird SBSQL parser ready"
 _RD_CACHE_SIZE = 128
+
+# What the payload parsers raise for a payload that does not have its message's layout:
+# MessageFormatError (a ValueError), and struct's or the decoders' own errors.
+_MALFORMED = (ValueError, struct.error, IndexError)
+
+
+def _breaks_on_malformed(method):
+    """Every server frame the protocol parses is parsed under a method wrapped in this:
+    a payload that does not parse becomes a ProtocolError naming its message, and any
+    ProtocolError marks the protocol broken (the byte stream is out of step with it)."""
+    @functools.wraps(method)
+    def guarded(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ProtocolError:
+            self.broken = True
+            raise
+        except _MALFORMED as exc:
+            self.broken = True
+            name = c.MESSAGE_NAMES.get(self._frame_type, hex(self._frame_type))
+            raise ProtocolError(f"malformed {name} message from the server: {exc}") from None
+    return guarded
 
 
 class Result:
@@ -121,6 +145,7 @@ class ClientProtocol:
         self._read_rows = rowcodec.read_data_rows
         self._rd_cache: dict = {}
         self._frame_cache: dict = {}
+        self._frame_type = 0   # of the frame being parsed, for error messages
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -134,9 +159,12 @@ class ClientProtocol:
     def _next_frame(self):
         try:
             frame = self.reader.next_frame()
-            if frame is None and self.reader.buffered >= 4 and self.reader.peek(4) != c.MAGIC:
-                # Check the magic before 40 bytes are in: the text banner is shorter.
-                framing.decode_header(self.reader.peek(4) + bytes(36))
+            if frame is None:
+                if self.reader.buffered >= 4 and self.reader.peek(4) != c.MAGIC:
+                    # Check the magic before 40 bytes are in: the text banner is shorter.
+                    framing.decode_header(self.reader.peek(4) + bytes(36))
+            else:
+                self._frame_type = frame.msg_type
             return frame
         except ProtocolError as exc:
             self.broken = True
@@ -166,6 +194,7 @@ class ClientProtocol:
                 raise InterfaceError(f"STARTUP key {key!r} is not admitted by the server")
         return self._frame(c.STARTUP, cm.encode_startup_p1(params, features=self.features_offered))
 
+    @_breaks_on_malformed
     def advance_handshake(self) -> bytes:
         """Consume the frames received so far. Returns bytes to send (maybe empty).
 
@@ -396,6 +425,7 @@ class ClientProtocol:
         parts.append(self._frame(c.SYNC))
         return b"".join(parts)
 
+    @_breaks_on_malformed
     def read_response(self, row_limit: Optional[int] = None) -> Optional[Response]:
         """Consume received frames of the current request; the Response at its READY.
 
@@ -413,6 +443,7 @@ class ClientProtocol:
                 budget = (1 << 62) if row_limit is None else row_limit - len(result.rows)
                 try:
                     if budget > 0:
+                        self._frame_type = c.DATA_ROW
                         self._read_rows(self.reader, self._decoder, result.rows, budget)
                 except ProtocolError:
                     self.broken = True

@@ -128,15 +128,17 @@ class BinaryRowDecoder:
     """
 
     def __init__(self, columns, json_loads=None):
-        self._columns = tuple(columns)
-        self._json_loads = json_loads
-        self._opts = Options(json_loads)
-        plans = [_plan_column(col) for col in self._columns]
-        self._type_ids = tuple(plan[0] for plan in plans)
-        self._contexts = tuple(_column_context(i, col, plan[1])
-                               for i, (col, plan) in enumerate(zip(self._columns, plans)))
-        self._decoders = tuple(_refuser(plan[2]) if plan[2] else CODECS[plan[0]][0]
-                               for plan in plans)
+        # Built into locals first, as the compiled twin: a failed re-initialisation
+        # leaves the old state whole.
+        columns = tuple(columns)
+        plans = [_plan_column(col) for col in columns]
+        opts = Options(json_loads)
+        type_ids = tuple(plan[0] for plan in plans)
+        contexts = tuple(_column_context(i, col, plan[1])
+                         for i, (col, plan) in enumerate(zip(columns, plans)))
+        decoders = tuple(_refuser(plan[2]) if plan[2] else CODECS[plan[0]][0] for plan in plans)
+        self._columns, self._json_loads, self._opts = columns, json_loads, opts
+        self._type_ids, self._contexts, self._decoders = type_ids, contexts, decoders
 
     # read-only: the decoders are chosen from these once
     columns = property(lambda self: self._columns)

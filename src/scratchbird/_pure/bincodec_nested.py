@@ -114,6 +114,7 @@ def _dec_array(data, opts, depth):
     if total > (n - pos) // 4:
         raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} need more than "
                          f"the {n - pos} bytes left")
+    _check_empty_shape(dims, n)
     element_type = (family, code)
     flat = []
     for k in range(total):
@@ -123,6 +124,20 @@ def _dec_array(data, opts, depth):
     if pos != n:
         raise _Malformed(f"{n - pos} bytes after the last element")
     return _reshape(flat, dims) if ndim > 1 else flat
+
+
+def _check_empty_shape(dims, n):
+    """An array with a zero dimension has no elements, but its shape still builds one
+    list per index of the dimensions before the zero (2x0 is ``[[], []]``). Allow at
+    most one such list per byte of the value, so a few bytes cannot build billions."""
+    lists = 1
+    for length in dims[:-1]:
+        if length == 0:
+            break
+        lists *= length
+        if lists > n:
+            raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} build more empty "
+                             f"lists than the value's {n} bytes allow")
 
 
 def _reshape(flat, dims):

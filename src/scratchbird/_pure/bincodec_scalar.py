@@ -196,9 +196,28 @@ _SPECIAL_EXPONENT = {SIGN_INFINITY: "F", SIGN_NAN: "n", SIGN_SNAN: "N"}
 _SPECIAL_SIGN = {"F": SIGN_INFINITY, "n": SIGN_NAN, "N": SIGN_SNAN}
 
 
+# The largest precision the i16 precision field can declare is 32 767 digits, and a
+# coefficient below 10**32767 fits in 13 607 bytes (32767 * log2(10) / 8, rounded up).
+# A longer coefficient is refused before it is turned into digits, which costs time
+# quadratic in its length (docs/protocol.md 1.4, "DECIMAL digits").
+MAX_DECIMAL_DIGITS = 32767
+MAX_DECIMAL_COEFFICIENT_BYTES = 13607
+
+
 def _digits_of(coefficient):
-    # Decimal(int) is exact and, unlike str(int), has no digit limit
+    # Decimal(int) is exact and, unlike str(int), has no digit limit: callers cap the
+    # coefficient's length first (_coefficient)
     return Decimal(coefficient).as_tuple().digits
+
+
+def _coefficient(data):
+    """The little-endian coefficient after the 8-byte head, its length capped."""
+    raw = bytes(data[8:]).rstrip(b"\x00")      # high zero bytes add nothing
+    if len(raw) > MAX_DECIMAL_COEFFICIENT_BYTES:
+        raise _Malformed(f"decimal coefficient of {len(raw)} bytes exceeds the "
+                         f"{MAX_DECIMAL_COEFFICIENT_BYTES} bytes that {MAX_DECIMAL_DIGITS} "
+                         "digits (the largest i16 precision) need")
+    return int.from_bytes(raw, "little")
 
 
 def _dec_decimal(data, opts, depth):
@@ -207,7 +226,7 @@ def _dec_decimal(data, opts, depth):
     _precision, scale, sign = _DEC_HEAD.unpack_from(data)   # precision: informative only
     negative = sign & SIGN_NEGATIVE
     kind = sign & ~SIGN_NEGATIVE
-    coefficient = int.from_bytes(data[8:], "little")
+    coefficient = _coefficient(data)
     if kind == 0:
         return Decimal((negative, _digits_of(coefficient), -scale))
     if kind not in _SPECIAL_EXPONENT:

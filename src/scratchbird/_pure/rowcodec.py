@@ -35,7 +35,9 @@ _KIND_FOR_OID = {OID_BOOL: KIND_BOOL, OID_INT8: KIND_INT, OID_NUMERIC: KIND_DECI
 _TRUE = frozenset((b"t", b"true", b"1"))
 _FALSE = frozenset((b"f", b"false", b"0"))
 _INT_RE = re.compile(rb"[+-]?[0-9]+\Z")
-_DEC_RE = re.compile(rb"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+# Unambiguous on purpose: ``[0-9]+\.?[0-9]*`` let a long digit run split two ways, and a
+# hostile value of 10 000 digits and a letter took seconds to refuse (issue 7).
+_DEC_RE = re.compile(rb"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _U16x2 = struct.Struct("<HH")
 _I32 = struct.Struct("<i")
 
@@ -60,17 +62,23 @@ class TextRowDecoder:
 
     def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False,
                  loaders=None):
-        self.type_oids = tuple(type_oids)
-        self.null_markers = tuple(bytes(m) for m in null_markers)
-        self.raw_text = bool(raw_text)
-        self.loaders = tuple(loaders) if loaders is not None else (None,) * len(self.type_oids)
-        if len(self.loaders) != len(self.type_oids):
+        # Built into locals first, as the compiled twin: a failed re-initialisation
+        # leaves the old state whole.
+        type_oids = tuple(type_oids)
+        null_markers = tuple(bytes(m) for m in null_markers)
+        loaders = tuple(loaders) if loaders is not None else (None,) * len(type_oids)
+        if len(loaders) != len(type_oids):
             raise ValueError("one loader (or None) per column")
-        self.kinds = tuple(
+        kinds = tuple(
             KIND_TEXT if raw_text
             else KIND_LOADER if loader is not None
             else _KIND_FOR_OID.get(oid, KIND_TEXT)
-            for oid, loader in zip(self.type_oids, self.loaders))
+            for oid, loader in zip(type_oids, loaders))
+        self.type_oids = type_oids
+        self.null_markers = null_markers
+        self.raw_text = bool(raw_text)
+        self.loaders = loaders
+        self.kinds = kinds
 
     @property
     def ncolumns(self):
