@@ -1,4 +1,4 @@
-"""The recorded conversations with a real ScratchBird server (shared/sbwp/captures).
+"""The recorded conversations with a real ScratchBird server (tests/data/captures).
 
 a. Every server frame parses with the driver's parsers, and every client frame with the
    dev server's parsers where they exist; the results agree with the capture's notes
@@ -18,7 +18,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import CAPTURES, require_shared
+from tests.conftest import CAPTURES
 from tests.sbwp_material import (capture_files, load_captures, note_columns, note_command_complete,
                                  note_error, note_header, note_parameters, note_ready, note_values)
 from scratchbird import _client_messages as cm
@@ -40,7 +40,6 @@ EMPTY_REPLIES = (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE)
 
 @pytest.fixture(scope="module")
 def captures():
-    require_shared()
     return load_captures(CAPTURES)
 
 
