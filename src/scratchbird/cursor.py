@@ -202,7 +202,10 @@ class Cursor:
         if (not result.complete and result.description is not None and not self.report_rows
                 and _shapes.is_report_candidate(statement, result.description)):
             while self._more_coming():      # a report is one row (or a few): read it whole
-                self._read_more()
+                response = self.connection._read_more(self._response,
+                                                      len(result.rows) + self.itersize)
+                if response.done and response.error is not None:
+                    raise response.error
             statement = self._statement()
         shaped = _shapes.shape_result(result, statement, self.report_rows,
                                       getattr(self.connection, "_descriptions", None))
