@@ -37,7 +37,7 @@ def leading_keyword(text: str) -> str:
 
 
 def _has_content(text: str) -> bool:
-    return _LEADING_NOISE.match(text).end() < len(text) or False
+    return _LEADING_NOISE.match(text).end() < len(text)
 
 
 def split_statements(sql: str) -> List[Statement]:
