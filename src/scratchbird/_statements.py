@@ -9,7 +9,8 @@ whose helpers this module reuses); this runs once per request, so plain Python i
 from __future__ import annotations
 
 import re
-from typing import List, NamedTuple
+from functools import lru_cache
+from typing import List, NamedTuple, Tuple
 
 from scratchbird._pure.literals import (_DOLLAR_TAG, _IDENTIFIER, _end_of_block_comment,
                                         _end_of_e_string, _end_of_quoted)
@@ -40,10 +41,12 @@ def _has_content(text: str) -> bool:
     return _LEADING_NOISE.match(text).end() < len(text)
 
 
-def split_statements(sql: str) -> List[Statement]:
+@lru_cache(maxsize=256)
+def split_statements(sql: str) -> Tuple[Statement, ...]:
     """The statements of ``sql`` in order. Empty ones (only whitespace, comments or ';')
     are dropped, as the server drops them; SQL with none gives one empty statement (the
-    server answers it with ``EMPTY``, REFERENCE 4.2)."""
+    server answers it with ``EMPTY``, REFERENCE 4.2). A repeated statement is not scanned
+    again (the last 256 texts are kept)."""
     out: List[Statement] = []
     n = len(sql)
     start = i = 0
@@ -74,7 +77,7 @@ def split_statements(sql: str) -> List[Statement]:
         else:  # E or e right before a quote
             i = _end_of_e_string(sql, i + 2)
     _add(out, sql[start:])
-    return out or [Statement("", "")]
+    return tuple(out) or (Statement("", ""),)
 
 
 def _add(out: List[Statement], text: str) -> None:
