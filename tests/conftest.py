@@ -1,8 +1,9 @@
 """Shared fixtures: the embedded dev server (real TCP, real TLS, real DuckDB) and the
-shared protocol material (REFERENCE.md and the recorded captures)."""
+protocol material in tests/data (REFERENCE.md's hex dumps as JSON vectors, and the
+recorded captures with their README), copied from the shared folder so that a fresh
+clone runs every test."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,32 +11,27 @@ import pytest
 import scratchbird
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SCRATCHBIRD_SHARED", REPO.parent / "shared"))
-REFERENCE = SHARED / "sbwp" / "REFERENCE.md"
-CAPTURES = SHARED / "sbwp" / "captures"
+DATA = REPO / "tests" / "data"
+SHARED = DATA                                      # kept for older imports: the material's home
+REFERENCE = DATA / "reference_vectors.json"       # REFERENCE 11 and 12.B dumps (make_reference_vectors.py)
+CAPTURES = DATA / "captures"
 
 USER = "sb"
 PASSWORD = "s3cret-pw"
 
 
 def pytest_report_header(config):
-    return f"scratchbird IMPL={scratchbird.IMPL}; shared material: {SHARED}"
+    return f"scratchbird IMPL={scratchbird.IMPL}; protocol material: {DATA}"
 
 
 def require_shared() -> None:
-    """The golden vectors live in ../shared. CI always has it: there, missing is a failure."""
-    if REFERENCE.exists() and CAPTURES.is_dir():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"shared protocol material not found at {SHARED}")
-    pytest.skip(f"shared protocol material (REFERENCE.md, captures) not found at {SHARED}; "
-                "set SCRATCHBIRD_SHARED or place shared/ beside the repository")
+    """The material is part of the repository now; nothing to skip. Kept so that tests
+    written before tests/data existed still import it."""
 
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    require_shared()
-    return SHARED
+    return DATA
 
 
 def _server(**kwargs):

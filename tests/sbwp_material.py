@@ -1,4 +1,4 @@
-"""Readers for the shared SBWP material: the hex dumps of REFERENCE.md and the captures.
+"""Readers for the SBWP material in tests/data: the REFERENCE.md hex dumps and the captures.
 
 Nothing here knows the driver: the helpers only turn the documents into bytes, so the
 tests can hold the driver's encoders and parsers against them.
@@ -178,6 +178,37 @@ def _prose_before(lines: List[str], index: int) -> str:
 
 def load_reference_dumps(reference: Path) -> Dict[str, HexDump]:
     """Every hex dump of REFERENCE section 11 and the full-frame dumps of section 12.B.
+
+    ``reference`` is either the committed vectors (``tests/data/reference_vectors.json``,
+    what the tests read) or REFERENCE.md itself (what ``tests/data/make_reference_vectors.py``
+    parses to write them).
+    """
+    if Path(reference).suffix == ".json":
+        return load_reference_vectors(reference)
+    return parse_reference_markdown(reference)
+
+
+def dump_to_json(dump: HexDump) -> dict:
+    return {"key": dump.key, "section": dump.section, "title": dump.title,
+            "context": dump.context, "hex": dump.data.hex(),
+            "masked": [list(r) for r in dump.masked], "start_offset": dump.start_offset,
+            "stated_frame_length": dump.stated_frame_length,
+            "stated_payload_length": dump.stated_payload_length,
+            "ascii_mismatches": dump.ascii_mismatches}
+
+
+def load_reference_vectors(path: Path) -> Dict[str, HexDump]:
+    """The JSON vectors written by ``tests/data/make_reference_vectors.py``."""
+    raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    return {v["key"]: HexDump(v["key"], v["section"], v["title"], v["context"],
+                              bytes.fromhex(v["hex"]), [tuple(r) for r in v["masked"]],
+                              v["start_offset"], v["stated_frame_length"],
+                              v["stated_payload_length"], list(v["ascii_mismatches"]))
+            for v in raw["vectors"]}
+
+
+def parse_reference_markdown(reference: Path) -> Dict[str, HexDump]:
+    """Parse the dumps out of REFERENCE.md.
 
     Section 11 examples get the section's session UUID; section 12 placeholders are
     masked (the text does not say which session they came from).

@@ -1,6 +1,7 @@
 """Replay the recorded real-server conversations against the dev server.
 
-For each capture in ``shared/sbwp/captures``: start a plaintext DevServer (user
+For each capture in ``tests/data/captures`` (copied from shared/sbwp/captures): start a
+plaintext DevServer (user
 ``sbtest`` / ``sbtest-pw``, database ``default``), create the tables the capture found
 already there (captures/README "Setup"; columns and rows inferred from the capture's
 frames), send the capture's client frames byte for byte, in the groups the client wrote
@@ -15,7 +16,6 @@ them, and hold every reply against the recorded server frame:
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import struct
@@ -31,10 +31,8 @@ from scratchbird._impl import framing
 from scratchbird.devserver import DevServer
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("SCRATCHBIRD_SHARED", REPO.parent / "shared"))
-CAPTURE_DIR = SHARED / "sbwp" / "captures"
-CAPTURE_FILES = sorted(p.name for p in CAPTURE_DIR.glob("[0-9][0-9]_*.json")) if \
-    CAPTURE_DIR.is_dir() else []
+CAPTURE_DIR = REPO / "tests" / "data" / "captures"
+CAPTURE_FILES = sorted(p.name for p in CAPTURE_DIR.glob("[0-9][0-9]_*.json"))
 USER, PASSWORD = "sbtest", "sbtest-pw"
 UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 
@@ -97,14 +95,6 @@ EXCEPTIONS: Dict[Tuple[str, int], tuple] = {
 MISSING: Dict[Tuple[str, int], str] = {
     ("13_null_forms.json", 44): "row 4 ('<NULL>' stored as a string) is not IS NULL in DuckDB",
 }
-
-
-def _require_material():
-    if CAPTURE_FILES:
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"captures not found at {CAPTURE_DIR}")
-    pytest.skip(f"captures not found at {CAPTURE_DIR}; set SCRATCHBIRD_SHARED")
 
 
 # ---------------------------------------------------------------- plumbing
@@ -316,12 +306,11 @@ def check_frame(ctx: Context, index: int, expected: dict, actual) -> None:
 _PENDING = {name: "dev-server COPY FROM STDIN is not emulated yet (issue 9)"
             for name in ("14_copy_text.json", "15_copy_binary_sbnr.json")}
 _REPLAYS = [pytest.param(n, marks=pytest.mark.xfail(reason=_PENDING[n], strict=True))
-            if n in _PENDING else n for n in CAPTURE_FILES] or ["<no captures>"]
+            if n in _PENDING else n for n in CAPTURE_FILES]
 
 
 @pytest.mark.parametrize("name", _REPLAYS)
 def test_capture_replay(name):
-    _require_material()
     capture = json.loads((CAPTURE_DIR / name).read_text())
     # captures 01-13 and 14-19 come from two server instances with different passwords
     # (captures/README "Captures 14-19")

@@ -15,7 +15,7 @@ import pytest
 
 from tests import test_golden_client as client_vectors
 from tests import test_golden_server as server_vectors
-from tests.conftest import REFERENCE, require_shared
+from tests.conftest import REFERENCE
 from tests.sbwp_material import SECTION11_SESSION as SESSION, load_reference_dumps, section11_keys
 from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
@@ -29,7 +29,6 @@ UUID_TEXT = "018f0a2b-0000-7000-9000-000000000301"
 
 @pytest.fixture(scope="module")
 def dumps():
-    require_shared()
     return load_reference_dumps(REFERENCE)
 
 

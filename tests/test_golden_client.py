@@ -12,7 +12,7 @@ import struct
 
 import pytest
 
-from tests.conftest import REFERENCE, require_shared
+from tests.conftest import REFERENCE
 from tests.sbwp_material import SECTION11_SESSION as SESSION, HexDump, load_reference_dumps
 from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
@@ -24,7 +24,6 @@ ZERO = bytes(16)
 
 @pytest.fixture(scope="module")
 def dumps():
-    require_shared()
     return load_reference_dumps(REFERENCE)
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import REFERENCE, require_shared
+from tests.conftest import REFERENCE
 from tests.sbwp_material import SECTION11_SESSION as SESSION, load_reference_dumps
 from scratchbird import _constants as c
 from scratchbird import _server_messages as sm
@@ -27,7 +27,6 @@ UUID_TEXT = "018f0a2b-0000-7000-9000-000000000301"
 
 @pytest.fixture(scope="module")
 def dumps():
-    require_shared()
     return load_reference_dumps(REFERENCE)
 
 

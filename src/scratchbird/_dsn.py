@@ -46,6 +46,7 @@ class ConnectParams:
     # driver options (keyword arguments or DSN keys)
     null_markers: Tuple[bytes, ...] = (b"<NULL>", b"NULL", b"")
     raw_text: bool = False
+    report_rows: bool = False  # pass the server's report rows through as results (_shapes)
     startup_layout: str = "p1"
     sslmode_explicit: bool = field(default=False, repr=False)
 
@@ -197,7 +198,7 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
                 raise ProgrammingError(f"connection option 'port': {value} is out of range")
         elif key in ("connect_timeout", "socket_timeout"):
             value = _parse_timeout(key, value)
-        elif key in ("binary_transfer", "raw_text", "parse_json"):
+        elif key in ("binary_transfer", "raw_text", "parse_json", "report_rows"):
             value = _parse_bool(key, value)
         elif key == "null_markers":
             value = _parse_markers(value)

@@ -10,6 +10,7 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 
 from scratchbird import _constants as c
+from scratchbird._shapes import DescriptionMemory
 from scratchbird._dsn import ConnectParams, make_params
 from scratchbird._impl import literals
 from scratchbird._protocol import ClientProtocol, Response
@@ -45,6 +46,7 @@ class Connection:
         self._in_transaction = False
         self._streaming: Optional[Response] = None
         self.adapters = AdaptersMap(_global_adapters)
+        self._descriptions = DescriptionMemory()   # SQL text -> its last ROW_DESCRIPTION
         self.closed = False
         self._open()
 
@@ -235,13 +237,16 @@ class Connection:
 
     # ------------------------------------------------------------ PEP 249
 
-    def cursor(self, *, raw_text: Optional[bool] = None, stream: bool = False):
+    def cursor(self, *, raw_text: Optional[bool] = None, stream: bool = False,
+               report_rows: Optional[bool] = None):
         """A new cursor. ``raw_text`` overrides the connection's NULL/text setting for
         it; ``stream=True`` returns rows as they arrive, ``itersize`` at a time, instead
-        of reading whole results at ``execute()`` (constant memory for huge results)."""
+        of reading whole results at ``execute()`` (constant memory for huge results);
+        ``report_rows=True`` shows the server's report rows (DDL catalog row, INSERT
+        status row) as result sets instead of ``server_report`` (default: the connection's)."""
         from scratchbird.cursor import Cursor
         self._check_open()
-        return Cursor(self, raw_text=raw_text, stream=stream)
+        return Cursor(self, raw_text=raw_text, stream=stream, report_rows=report_rows)
 
     def commit(self) -> None:
         """Commit (TXN_COMMIT with the 4-byte payload, REFERENCE 6.3)."""

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from scratchbird import _shapes
 from scratchbird._binary_params import plan_binary
 from scratchbird._columns import ColumnInfo, column_info, describe
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
+from scratchbird._statements import split_statements
 from scratchbird.adapters import AdaptersMap
-from scratchbird.errors import InterfaceError
+from scratchbird.errors import InterfaceError, NotSupportedError, ProgrammingError
 
 __all__ = ["Cursor"]
 
@@ -25,9 +27,14 @@ class Cursor:
     a huge result costs constant memory; the rest of an unread stream is dropped when
     another request runs on the connection. Several result sets (a multi-statement
     query) are walked with ``nextset()``.
+
+    Each statement's answer is shaped by ``_shapes``: the server's own report rows (DDL
+    catalog row, INSERT/COPY status row) are not result sets but ``server_report``, unless
+    ``report_rows=True``; a SELECT that matched nothing is an empty result set.
     """
 
-    def __init__(self, connection, raw_text: Optional[bool] = None, stream: bool = False) -> None:
+    def __init__(self, connection, raw_text: Optional[bool] = None, stream: bool = False,
+                 report_rows: Optional[bool] = None) -> None:
         self.connection = connection
         self.arraysize = 1
         self.itersize = 2000
@@ -44,6 +51,13 @@ class Cursor:
         self.rowcount = -1
         self.lastrowid: Optional[int] = None
         self.statusmessage: Optional[str] = None
+        if report_rows is None:
+            report_rows = getattr(connection.params, "report_rows", False)
+        self.report_rows = bool(report_rows)
+        self._statements: list = []
+        self._shape: Optional[_shapes.Shaped] = None
+        #: the server's report row of the current statement (a dict of its columns), or None
+        self.server_report: Optional[dict] = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"
@@ -61,6 +75,7 @@ class Cursor:
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
         numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249."""
         self._check()
+        self._statements = split_statements(operation)
         parameters = self.adapters.dump_params(parameters)
         row_limit = self.itersize if self.stream else None
         plan = None
@@ -90,6 +105,8 @@ class Cursor:
         base = operation.rstrip()
         while base.endswith(";"):
             base = base[:-1].rstrip()
+        self._statements = split_statements(base)
+        self._batch_reports = []
         total = 0
         batch: List[str] = []
         size = 0
@@ -107,6 +124,8 @@ class Cursor:
             total += added
         self._load(None)
         self.rowcount = total
+        self.server_report = _shapes.combined_report(*zip(*self._batch_reports)) \
+            if self._batch_reports else None
         if last is not None and last.results:
             self.lastrowid = last.results[-1].last_insert_id or None
         return self
@@ -139,7 +158,19 @@ class Cursor:
         if response.error is not None:
             self._load(response)
             raise response.error
-        return response, sum(r.rowcount for r in response.results if r.rowcount > 0)
+        # each statement's answer by the same rule as execute() (_shapes): a DDL catalog
+        # row counts nothing, an INSERT status row its inserted rows
+        sent = self._statements * len(statements)
+        total = 0
+        memory = getattr(self.connection, "_descriptions", None)
+        for result, statement in zip(response.results, _shapes.align_statements(
+                sent, response.results, True, False)):
+            shaped = _shapes.shape_result(result, statement, self.report_rows, memory)
+            total += max(shaped.rowcount, 0)
+            if shaped.report_shape is not None:
+                self._batch_reports.append(
+                    (shaped, result.rows, [col.name for col in result.description.columns]))
+        return response, total
 
     def _run(self, sql: str, row_limit: Optional[int]) -> Response:
         return self.connection._execute_sql(sql, row_limit, raw_text=self._raw_text,
@@ -155,16 +186,45 @@ class Cursor:
         result = results[index] if index < len(results) else None
         self._result = result
         self._description = None
+        self._shape, self.server_report = None, None
         if result is None:
             self._rows, self._pos = [], 0
             self.rowcount, self.lastrowid, self.statusmessage = -1, None, None
             return
         self._rows, self._pos = result.rows, 0
         self._update_status()
+        self._apply_shape()
+
+    def _apply_shape(self) -> None:
+        """Decide what the current result is to the user (``_shapes``)."""
+        result = self._result
+        statement = self._statement()
+        if (not result.complete and result.description is not None and not self.report_rows
+                and _shapes.is_report_candidate(statement, result.description)):
+            while self._more_coming():      # a report is one row (or a few): read it whole
+                response = self.connection._read_more(self._response,
+                                                      len(result.rows) + self.itersize)
+                if response.done and response.error is not None:
+                    raise response.error
+            statement = self._statement()
+        shaped = _shapes.shape_result(result, statement, self.report_rows,
+                                      getattr(self.connection, "_descriptions", None))
+        self._shape = shaped
+        self.rowcount = shaped.rowcount
+        self.server_report = shaped.report
+        if not shaped.result_set:
+            self._rows, self._pos = [], 0
+
+    def _statement(self):
+        """The statement the current result answers (``_shapes.align_statements``)."""
+        response = self._response
+        return _shapes.align_statements(self._statements, response.results, response.done,
+                                        response.error is not None)[self._index]
 
     def _update_status(self) -> None:
         result = self._result
-        self.rowcount = result.rowcount
+        if self._shape is None or self._shape.result_set:
+            self.rowcount = result.rowcount
         self.lastrowid = result.last_insert_id or None
         self.statusmessage = result.tag
 
@@ -214,8 +274,8 @@ class Cursor:
     def description(self) -> Optional[Tuple[Tuple[Any, ...], ...]]:
         """7-item sequences: name, type_code, display_size, internal_size, precision,
         scale, null_ok. Today's server sends no sizes (REFERENCE 8.1), so those are None."""
-        if self._description is None and self._result is not None:
-            rd = self._result.description
+        if self._description is None and self._shape is not None:
+            rd = self._shape.description
             if rd is not None:
                 if rd.dbapi is None:
                     rd.dbapi = tuple(describe(col) for col in rd.columns)
@@ -227,10 +287,10 @@ class Cursor:
         """Everything known about each column: database type name, family and code,
         whether values are binary, nullability, precision, scale, length, datetime
         precision, and the Python type a non-NULL value will have."""
-        if self._result is None or self._result.description is None:
+        if self._shape is None or self._shape.description is None:
             return None
         return tuple(column_info(col, self.adapters.loader_for(col))
-                     for col in self._result.description.columns)
+                     for col in self._shape.description.columns)
 
     def fetchone(self) -> Optional[tuple]:
         self._check_result()
@@ -267,8 +327,9 @@ class Cursor:
 
     def _check_result(self) -> None:
         self._check()
-        if self.description is None:
-            raise InterfaceError("the last operation produced no result set to fetch from")
+        if self._shape is None or not self._shape.result_set:
+            raise ProgrammingError("no results to fetch: the last statement returned no "
+                                   "result set")
 
     def __iter__(self) -> Iterator[tuple]:
         return self
@@ -281,9 +342,14 @@ class Cursor:
 
     @property
     def rownumber(self) -> Optional[int]:
-        return self._pos if self.description is not None else None
+        return self._pos if self._shape is not None and self._shape.result_set else None
 
     # ------------------------------------------------------------ the rest of PEP 249
+
+    def callproc(self, procname: str, parameters: Any = None) -> Any:
+        """SBWP has no procedure call (REFERENCE appendix A): use ``execute``."""
+        raise NotSupportedError("callproc() is not supported: SBWP has no procedure call; "
+                                "run the statement with execute()")
 
     def setinputsizes(self, sizes: Sequence[Any]) -> None:
         """Accepted and ignored: values are rendered from their Python types."""

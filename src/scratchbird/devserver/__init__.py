@@ -41,7 +41,8 @@ class DevServer:
     generated in a temporary directory that ``stop()`` removes); ``dbname``: when set,
     a STARTUP that names another database is refused; ``cache_results``: replay the
     answer of a repeated read-only SELECT without running it again, until the next COMMIT
-    (off by default; for benchmarks, see ``_cache``).
+    (off by default; for benchmarks, see ``_cache``); ``demo``: create and commit the
+    README tour's tables (``items``, see ``_demo``) before accepting connections.
 
     After ``start()``: ``port`` is the bound port, ``cafile`` the PEM to trust (None
     without TLS) and ``dsn`` a connection string for the driver.
@@ -51,7 +52,8 @@ class DevServer:
                  database: str = ":memory:", user: str = "sb", password: str = "sb",
                  tls: str = "required", certfile: Optional[str] = None,
                  keyfile: Optional[str] = None, dbname: Optional[str] = None,
-                 users: Optional[Dict[str, str]] = None, cache_results: bool = False) -> None:
+                 users: Optional[Dict[str, str]] = None, cache_results: bool = False,
+                 demo: bool = False) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown dev server profile {profile!r} "
                              f"(available: {', '.join(sorted(PROFILES))})")
@@ -77,6 +79,7 @@ class DevServer:
         self.users = dict(users or {})
         self.users[user] = password
         self.cache_results = bool(cache_results)
+        self.demo = bool(demo)
         self.result_cache = None
         self.cafile: Optional[str] = certfile if tls_mode == "required" else None
         self._engine = None
@@ -115,6 +118,9 @@ class DevServer:
             context = server_context(certfile, keyfile)
             self.cafile = certfile
         self._engine = Engine(self.database)
+        if self.demo:
+            from ._demo import create_demo_tables
+            create_demo_tables(self._engine)
         if self.cache_results:
             from ._cache import ResultCache
             self.result_cache = ResultCache()

@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dbname", help="the only database name STARTUP may ask for")
     p.add_argument("--cache-results", action="store_true",
                    help="replay repeated read-only SELECTs until the next COMMIT (benchmarks)")
+    p.add_argument("--demo", action="store_true",
+                   help="create the README tour's tables (items) before serving")
     p.add_argument("--log-level", default="INFO", help="stderr log level (default INFO)")
     return p
 
@@ -52,7 +54,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         server = DevServer(host=args.host, port=args.port, profile=args.profile,
                            database=args.database, user=args.user, password=args.password,
                            tls=args.tls, certfile=args.certfile, keyfile=args.keyfile,
-                           dbname=args.dbname, cache_results=args.cache_results).start()
+                           dbname=args.dbname, cache_results=args.cache_results,
+                           demo=args.demo).start()
     except (OSError, ValueError) as exc:
         print(f"scratchbird.devserver: {exc}", file=sys.stderr)
         return 2

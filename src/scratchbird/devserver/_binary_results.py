@@ -90,5 +90,7 @@ def send_binary_result(session, result, keep=None) -> None:
             session._write(data)
             if keep is not None:
                 keep.add_frames(data, len(batch), len(specs))
+    if shape is None and getattr(result, "describe_empty", False):   # full profile, 0 rows
+        session._send(C.ROW_DESCRIPTION, encode_row_description_p1(_shape(result)[0]))
     session._send(C.COMMAND_COMPLETE, encode_command_complete(result.tag, result.rows))
 

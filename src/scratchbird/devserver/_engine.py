@@ -8,7 +8,10 @@ COMMAND_COMPLETE frames.  What is emulated (REFERENCE sections 4, 6, 8 and 12):
   server uses for its origin (``<NULL>`` from a table, ``NULL`` for a bare literal, else empty);
 * type codes are inferred from the first row's text (REFERENCE 8.2);
 * result shapes and tags: ``SELECT n`` (no rows -> no ROW_DESCRIPTION), INSERT status rows,
-  DDL catalog rows tagged ``SELECT 1``, ``EMPTY`` for empty SQL;
+  DDL catalog rows tagged ``SELECT 1``, ``EMPTY`` for empty SQL; with ``spec_shapes`` set on
+  the session (the ``full`` profile) the design spec's shapes instead: a 0-row SELECT is
+  described, DDL answers ``CREATE TABLE`` etc., DML ``INSERT 0 n`` / ``UPDATE n`` /
+  ``DELETE n``, and there are no catalog or status rows;
 * the session is always inside a transaction whose id comes from one engine-wide counter;
   a failing statement does not end the transaction (DuckDB's aborted transaction is rolled back
   and the session's writes are replayed); BEGIN is a no-op; savepoints are accepted and ignored;
@@ -32,6 +35,7 @@ from ._results import (
     NULL_EXPRESSION,
     NULL_FROM_TABLE,
     NULL_LITERAL,
+    OID_TEXT,
     catalog_row,
     infer_type_oids,
     null_constant_expr,
@@ -138,16 +142,24 @@ class StatementResult:
     ``tag``/``rows`` are final once :meth:`batches` is exhausted (they are already final for
     results without rows and for synthetic rows)."""
 
-    __slots__ = ("columns", "type_oids", "has_rows", "tag", "rows", "_pending", "_fetch", "_count_rows")
+    __slots__ = ("columns", "type_oids", "has_rows", "tag", "rows", "_pending", "_fetch", "_count_rows",
+                 "describe_empty")
 
     def __init__(self, tag: str, rows: int, columns: Optional[List[str]] = None,
                  pending: Optional[List[list]] = None,
-                 fetch: Optional[Callable[[], Optional[list]]] = None, count_rows: bool = False):
+                 fetch: Optional[Callable[[], Optional[list]]] = None, count_rows: bool = False,
+                 describe_empty: bool = False):
         self._pending = [b for b in (pending or ()) if b]
         self.has_rows = bool(self._pending)
+        # send a ROW_DESCRIPTION even without rows (full profile: the spec's 0-row shape)
+        self.describe_empty = describe_empty and not self.has_rows
         if self.has_rows:
             self.columns = list(columns or ())
             self.type_oids = infer_type_oids(self._pending[0][0])
+        elif self.describe_empty:
+            self.columns = list(columns or ())
+            self.type_oids = [OID_TEXT] * len(self.columns)   # no first row to infer from (8.2)
+            fetch = None
         else:
             self.columns, self.type_oids = [], []
             fetch = None
@@ -268,6 +280,7 @@ class EngineSession:
         self._closed = False
         self._native = None                # execute_script(native=...): binary results
         self._params = None                # execute_script(params=...): bound parameters
+        self.spec_shapes = False           # the design spec's result shapes (full profile)
         with self._lock:
             con = engine._db.cursor()
             con.execute("SET TimeZone = 'UTC'")
@@ -513,7 +526,11 @@ class EngineSession:
                     self._params)
         first = con.fetchmany(BATCH_ROWS)
         if not first:
-            return _no_rows("SELECT 0", 0)
+            if not self.spec_shapes:
+                return _no_rows("SELECT 0", 0)     # no ROW_DESCRIPTION (REFERENCE 4.2)
+            if self._native is not None:
+                return self._native.result(names, described, [], describe_empty=True)
+            return StatementResult("SELECT 0", 0, names, describe_empty=True)
         gen = self._gen
         fetch = lambda: self._fetch(gen)  # noqa: E731
         if self._native is not None:
@@ -568,6 +585,8 @@ class EngineSession:
     def _ddl(self, info: sqltext.StatementInfo) -> StatementResult:
         self._con.execute(info.text)
         kind, schema, name = info.ddl_target()
+        if self.spec_shapes:        # the spec's tag, e.g. "CREATE TABLE"; no catalog row
+            return _no_rows(info.verb if kind == "object" else f"{info.verb} {kind.upper()}")
         object_uuid, schema_uuid = self._engine._catalog_ids(info.verb, kind, schema, name)
         columns, values = catalog_row(info.verb, kind, name, object_uuid, schema_uuid, self.user)
         return _fixed_rows(columns, [tuple(values)], "SELECT 1")
@@ -575,6 +594,9 @@ class EngineSession:
     def _dml(self, info: sqltext.StatementInfo, stype: str) -> StatementResult:
         row = self._con.execute(info.text, self._params).fetchone()
         n = _count_of(row)
+        if self.spec_shapes:        # "INSERT 0 n", "UPDATE n", "DELETE n"; no status row
+            word = "MERGE" if stype == "MERGE_INTO" else info.tag_word
+            return _no_rows(f"INSERT 0 {n}" if stype == "INSERT" else f"{word} {n}", n)
         if stype == "INSERT":
             if info.insert_has_column_list():
                 columns, values = status_row(n)

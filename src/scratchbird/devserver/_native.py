@@ -236,16 +236,19 @@ class NativeResult:
     """
 
     __slots__ = ("columns", "type_oids", "has_rows", "tag", "rows", "plans", "nullable",
-                 "_pending", "_fetch", "_count_rows")
+                 "_pending", "_fetch", "_count_rows", "describe_empty")
 
     def __init__(self, tag: str, rows: int, columns: Sequence[str], plans: Sequence[TypePlan],
                  nullable: Sequence[int], pending: List[list], fetch=None,
-                 count_rows: bool = False) -> None:
+                 count_rows: bool = False, describe_empty: bool = False) -> None:
         self._pending = [b for b in pending if b]
         self.has_rows = bool(self._pending)
-        self.columns = list(columns) if self.has_rows else []
-        self.plans = list(plans) if self.has_rows else []
-        self.nullable = list(nullable) if self.has_rows else []
+        # a ROW_DESCRIPTION even without rows (full profile: the spec's 0-row shape)
+        self.describe_empty = describe_empty and not self.has_rows
+        keep = self.has_rows or self.describe_empty
+        self.columns = list(columns) if keep else []
+        self.plans = list(plans) if keep else []
+        self.nullable = list(nullable) if keep else []
         self.type_oids = [plan.oid for plan in self.plans]
         self.tag, self.rows = tag, rows
         self._fetch = fetch if self.has_rows else None
@@ -305,13 +308,13 @@ class NativeValues:
 
     @staticmethod
     def result(names: Sequence[str], described: Sequence[tuple], pending: List[list],
-               fetch=None) -> NativeResult:
+               fetch=None, describe_empty: bool = False) -> NativeResult:
         """A streamed query's result; ``described`` are DESCRIBE's rows (name, type, null)."""
         plans = [plan_for(row[1]) for row in described]
         nullable = [0 if str(row[2]).upper() == "NO" else 1 for row in described]
         first = len(pending[0]) if pending else 0
         return NativeResult(f"SELECT {first}", first, names, plans, nullable, pending, fetch,
-                            count_rows=True)
+                            count_rows=bool(pending), describe_empty=describe_empty)
 
     @staticmethod
     def relation_result(columns: Sequence[str], rel) -> NativeResult:

@@ -310,6 +310,8 @@ class Session:
             log.exception("%s: could not open an engine session", self.peer)
             self._fatal("25000", "PARSER_SERVER_IPC.ATTACH_TRANSACTION_REQUIRED",
                         "engine attach did not publish a transaction")
+        if self.profile.name == "full" and hasattr(es, "spec_shapes"):
+            es.spec_shapes = True       # the design spec's result shapes (docs/protocol.md)
         self.es, self.nego, self.user = es, nego, user
         self.session_id = self.attachment = new_session_uuid()
         self.layout, self.features, self.version = nego.layout, nego.features, nego.selected_version
@@ -395,7 +397,7 @@ class Session:
                     _binary_results.send_binary_result(self, result, keep)
                 else:
                     self._send_result(result, keep=keep)
-                if keep is not None:
+                if keep is not None and not getattr(result, "describe_empty", False):
                     cache.store(sql, result, keep, commit_seq, self.cfg.engine, self.es)
                     keep = None             # only a first (and only) result is kept
             if summary:
@@ -442,6 +444,8 @@ class Session:
             data, self.seq = rowcodec.encode_data_row_frames(batch, self.seq, self.attachment,
                                                              self.txn)
             self._write(data)
+        if not described and getattr(result, "describe_empty", False):   # full profile, 0 rows
+            self._send(C.ROW_DESCRIPTION, self._row_description(result))
         # read after the batches: a COMMIT's completion already carries the new txn (12.B.4)
         self._send(C.COMMAND_COMPLETE, encode_command_complete(result.tag, result.rows))
 

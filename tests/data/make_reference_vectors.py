@@ -1,0 +1,38 @@
+"""Regenerate tests/data/reference_vectors.json from REFERENCE.md (run by hand, not by CI).
+
+    python tests/data/make_reference_vectors.py /work/shared/sbwp/REFERENCE.md
+
+Every hex dump of REFERENCE section 11 and the full-frame dumps of section 12.B, read with
+``tests/sbwp_material.py``'s parser, each with the section it comes from. The tests read only
+the JSON, so a clone needs no ``../shared`` beside it. Copy the captures with them:
+``cp <shared>/sbwp/captures/* tests/data/captures/``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[1]))
+
+from tests.sbwp_material import dump_to_json, parse_reference_markdown  # noqa: E402
+
+
+def main(reference: str) -> None:
+    path = Path(reference)
+    dumps = parse_reference_markdown(path)
+    doc = {
+        "source": "REFERENCE.md (SBWP v1.1 implementer's reference), sections 11 and 12.B",
+        "source_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+        "generator": "tests/data/make_reference_vectors.py",
+        "vectors": [dump_to_json(d) for d in dumps.values()],
+    }
+    out = HERE / "reference_vectors.json"
+    out.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"{len(dumps)} vectors -> {out}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else str(HERE.parents[2] / "shared/sbwp/REFERENCE.md"))
