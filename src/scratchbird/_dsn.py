@@ -47,6 +47,8 @@ class ConnectParams:
     null_markers: Tuple[bytes, ...] = (b"<NULL>", b"NULL", b"")
     raw_text: bool = False
     startup_layout: str = "p1"
+    statement_timeout: Optional[float] = None   # seconds per statement; 0/None = none
+    log_parameters: bool = False   # DEBUG logs show parameter values, not only their types
     sslmode_explicit: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:  # dataclass repr minus the password, made explicit
@@ -195,9 +197,9 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
                 raise ProgrammingError(f"connection option 'port': {value!r} is not a port number") from None
             if not 0 < value < 65536:
                 raise ProgrammingError(f"connection option 'port': {value} is out of range")
-        elif key in ("connect_timeout", "socket_timeout"):
+        elif key in ("connect_timeout", "socket_timeout", "statement_timeout"):
             value = _parse_timeout(key, value)
-        elif key in ("binary_transfer", "raw_text", "parse_json"):
+        elif key in ("binary_transfer", "raw_text", "parse_json", "log_parameters"):
             value = _parse_bool(key, value)
         elif key == "null_markers":
             value = _parse_markers(value)
