@@ -121,5 +121,5 @@ class Transaction:
                 "the server acknowledged ROLLBACK TO SAVEPOINT but does not undo anything "
                 "(REFERENCE 12.A.8): rows written in the failed inner transaction() block "
                 "survive and will be committed with the outer block",
-                SavepointNotUndoneWarning, stacklevel=4)
+                SavepointNotUndoneWarning, stacklevel=3)
         conn._savepoint_op(c.TXN_RELEASE, self.savepoint_name)
