@@ -196,14 +196,15 @@ class Connection(TransactionMixin, LifecycleMixin):
             if not debug:
                 return self._read(row_limit)
             start, self._bytes_in, frames_before = time.perf_counter(), 0, proto.frames_read
+            response = None
             try:
                 response = self._read(row_limit)
             finally:
-                self._log_request(frame, log_sql, log_params, start, frames_before)
+                self._log_request(frame, log_sql, log_params, start, frames_before, response)
             return response
 
     def _log_request(self, frame: bytes, sql: Optional[str], params: Any, start: float,
-                     frames_before: int) -> None:
+                     frames_before: int, response: Optional[Response]) -> None:
         """One DEBUG line per request (_log.py: never a password or parameter value)."""
         name = c.MESSAGE_NAMES.get(frame[6], hex(frame[6])) if len(frame) > 6 else "?"
         text = f" sql={shorten(sql)!r}" if sql is not None else ""
@@ -212,9 +213,12 @@ class Connection(TransactionMixin, LifecycleMixin):
             text += f" params={shown}"
         proto = self._proto
         frames_in = proto.frames_read - frames_before if proto is not None else 0
-        log.debug("%s%s: %d frame(s) %d bytes sent, %d frame(s) + data rows %d bytes "
-                  "received, %.3f ms", name, text, count_frames(frame), len(frame), frames_in,
-                  self._bytes_in, (time.perf_counter() - start) * 1000.0)
+        rows = sum(len(r.rows) for r in response.results) if response is not None else 0
+        outcome = "failed" if response is None else (
+            f"error {response.error.sqlstate}" if response.error is not None else "ok")
+        log.debug("%s%s: %s; sent %d frame(s) %d bytes, received %d frame(s) (%d data rows) "
+                  "%d bytes, %.3f ms", name, text, outcome, count_frames(frame), len(frame),
+                  frames_in + rows, rows, self._bytes_in, (time.perf_counter() - start) * 1000.0)
 
     def _read(self, row_limit: Optional[int]) -> Response:
         proto, transport = self._proto, self._transport
