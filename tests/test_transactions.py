@@ -219,3 +219,12 @@ def test_serializable_keeps_its_snapshot_in_full(any_conn):
 def ids_in_txn(conn, table):
     # conn.query: [] for a 0-row SELECT, which today's server sends without a description
     return [row["id"] for row in conn.query(f"SELECT id FROM {table} ORDER BY id")]
+
+
+def test_reset_session_inside_a_block(any_conn):
+    t = new_table(any_conn)
+    with pytest.raises(ProgrammingError, match="reset inside"):
+        with any_conn.transaction():
+            any_conn.execute(f"INSERT INTO {t} (id, note) VALUES (1, 'reset away')")
+            any_conn.reset_session()
+    assert any_conn.is_valid() and ids(any_conn, t) == []

@@ -341,6 +341,8 @@ class Session:
                         "engine attach did not publish a transaction")
         self.es, self.nego, self.user = es, nego, user
         es.spec_semantics = self.profile.spec_semantics
+        if self.watch is not None:              # a second STARTUP (restarted handshake)
+            self.watch.stop()
         self.watch = RequestWatch(self, interrupt_on_cancel=self.profile.spec_semantics)
         self.session_id = self.attachment = new_session_uuid()
         self.layout, self.features, self.version = nego.layout, nego.features, nego.selected_version

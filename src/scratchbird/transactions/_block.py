@@ -79,7 +79,12 @@ class Transaction:
     def __exit__(self, exc_type, exc, tb) -> bool:
         conn = self.connection
         with conn._lock:
-            if not conn._tx_stack or conn._tx_stack[-1] is not self:
+            if self not in conn._tx_stack:      # reset_session() inside the block
+                if exc_type is None:
+                    raise ProgrammingError("the session was reset inside this transaction() "
+                                           "block: its work was rolled back")
+                return False
+            if conn._tx_stack[-1] is not self:
                 raise ProgrammingError("transaction() blocks ended out of order")
             conn._tx_stack.pop()
             if conn.closed:
