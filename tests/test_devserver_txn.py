@@ -104,5 +104,8 @@ def test_interrupt_stops_the_running_statement(s):
         thread.join(30)
     assert not thread.is_alive()
     assert (err.sqlstate, err.code) == ("57014", "EXECUTION.QUERY_CANCELLED")
+    # until the request ends (the session clears the flag) its later statements stop too
+    assert error_of(s, "SELECT 1").sqlstate == "57014"
+    s.clear_interrupt()
     one(s, "INSERT INTO tx VALUES (9, 'still usable')")
     assert ids(s) == [9]

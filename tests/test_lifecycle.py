@@ -162,7 +162,9 @@ def test_cancel_from_another_thread(any_conn, profile, transport):
     cur = any_conn.cursor()
     thread, outcome = run_in_thread(lambda: cur.execute(LONG_QUERY).fetchall())
     wait_running(any_conn)
+    assert not any_conn.is_valid()       # mid-request, seen from another thread
     assert any_conn.cancel() is True
+    assert any_conn.cancel() is False    # one CANCEL per request
     join(thread, "the cancelled query")
     error = outcome.get("error")
     assert isinstance(error, QueryCanceledError), outcome

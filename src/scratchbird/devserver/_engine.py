@@ -288,6 +288,7 @@ class EngineSession:
         self.spec_semantics = False        # the full profile's transactions (module doc)
         self.isolation = "read_committed"  # session defaults set by SET TRANSACTION (12.D)
         self.access_read_only = False
+        self.interrupted = False           # interrupt() was called during this request
         self._gen = 0                      # bumped whenever a pending stream becomes invalid
         self._closed = False
         self._native = None                # execute_script(native=...): binary results
@@ -341,12 +342,23 @@ class EngineSession:
             self._new_transaction()
 
     def interrupt(self) -> None:
-        """Stop the running statement (from another thread): it fails with 57014."""
+        """Stop the running statement (from another thread): it fails with 57014. The
+        flag also stops the request's next statement or fetch, so an interrupt that lands
+        between two DuckDB calls (where DuckDB ignores it) is not lost. The session clears
+        it when the request ends (``clear_interrupt``)."""
+        self.interrupted = True
         if not self._closed:
             try:
                 self._con.interrupt()
             except duckdb.Error:  # pragma: no cover - a closed connection
                 pass
+
+    def clear_interrupt(self) -> None:
+        self.interrupted = False
+
+    def _check_interrupt(self) -> None:
+        if self.interrupted:
+            raise map_error(duckdb.InterruptException("interrupted"))
 
     def close(self) -> None:
         """Disconnect: roll back (which uses up a txn id, like the real server) and release."""
@@ -528,6 +540,7 @@ class EngineSession:
 
     def _run(self, info: sqltext.StatementInfo, stype: str, autocommit: bool) -> StatementResult:
         text = info.text
+        self._check_interrupt()
         if self.spec_semantics and self.access_read_only and stype in _WRITE_TYPES:
             raise EngineError(f"cannot execute {info.tag_word} in a read-only transaction",
                               "SBSQL.TRANSACTION.READ_ONLY", "25006")
@@ -583,6 +596,7 @@ class EngineSession:
                 exprs.append(null_constant_expr(NULL_LITERAL if bare else NULL_EXPRESSION))
             else:
                 exprs.append(render_expr(f"#{k + 1}", duck_type, null_text))
+        self._check_interrupt()            # DuckDB ignores an interrupt between two calls
         con.execute("SELECT " + ", ".join(exprs) + " FROM (\n" + text + "\n) AS _sb_q",
                     self._params)
         first = con.fetchmany(BATCH_ROWS)
@@ -598,6 +612,7 @@ class EngineSession:
     def _fetch(self, gen: int) -> Optional[list]:
         if gen != self._gen or self._closed:
             return None                    # the session moved on: the stream was dropped
+        self._check_interrupt()
         with self._lock:
             try:
                 batch = self._con.fetchmany(BATCH_ROWS)

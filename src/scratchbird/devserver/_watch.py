@@ -61,6 +61,7 @@ class RequestWatch:
     # ------------------------------------------------------------ the session thread
 
     def begin_request(self) -> None:
+        self.session.es.clear_interrupt()
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, daemon=True,
                                             name=f"sbwp-watch {self.session.peer}")
@@ -69,6 +70,9 @@ class RequestWatch:
 
     def end_request(self) -> None:
         self._busy.clear()
+        es = self.session.es
+        if es is not None:
+            es.clear_interrupt()
 
     def iterate(self, iterator):
         """``iterator``'s items, each ``next()`` a watched step."""
