@@ -33,6 +33,9 @@ ALL_NUMBERS = [f"{n:02d}" for n in range(1, 20)]
 # Captures 14-19 (COPY, array bind, savepoints/reset, cancel/subscribe, statement shapes)
 # need driver features that arrive one by one; each joins NUMBERS when the driver reads it.
 NUMBERS = [f"{n:02d}" for n in range(1, 14)] + ["19"]
+# 17 (savepoint frames, RESET_SESSION) and 18 (CANCEL, SUBSCRIBE): replayed through
+# ClientProtocol's lifecycle frames (transactions/, lifecycle/).
+LIFECYCLE_NUMBERS = ["17", "18"]
 OFFERED = 0x01610316                    # the capture client's feature offer
 ZERO = bytes(16)
 EMPTY_REPLIES = (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE)
@@ -280,7 +283,15 @@ def _step_frame(proto, f):
         return proto.ping_frame(p)
     if f.msg_type == c.SET_OPTION:
         return proto.set_option_frame(*_lpstrs(p, 2))
-    return None   # no ClientProtocol method for this step (yet)
+    if not supported_step(f):
+        return None   # no ClientProtocol method for this step (yet)
+    if f.msg_type in (c.TXN_SAVEPOINT, c.TXN_RELEASE, c.TXN_ROLLBACK_TO):
+        return proto.savepoint_frame(f.msg_type, _lpstrs(p, 1)[0])
+    if f.msg_type == c.RESET_SESSION:
+        return proto.reset_session_frame()
+    if f.msg_type == c.CANCEL:     # between requests: a request of its own, ending at READY(6)
+        return proto.cancel_request_frame(p[:16], p[16:32])
+    return proto.subscribe_frame(_lpstrs(p, 1)[0], unsubscribe=f.msg_type == c.UNSUBSCRIBE)
 
 
 class Replay:
@@ -335,7 +346,17 @@ class Replay:
         assert not self.feeder.chunks and proto.reader.buffered == 0
 
 
-PROTOCOL_STEPS = (c.QUERY, c.TXN_COMMIT, c.TXN_ROLLBACK, c.PING, c.SET_OPTION)
+PROTOCOL_STEPS = (c.QUERY, c.TXN_COMMIT, c.TXN_ROLLBACK, c.PING, c.SET_OPTION,
+                  c.TXN_SAVEPOINT, c.TXN_RELEASE, c.TXN_ROLLBACK_TO, c.CANCEL, c.SUBSCRIBE,
+                  c.UNSUBSCRIBE, c.RESET_SESSION)
+
+
+def supported_step(f) -> bool:
+    """A recorded client step ClientProtocol can make. RESET_SESSION only in the form the
+    driver sends (18 bytes, byte 17 = 1, REFERENCE 7.5); the refused forms stay pending."""
+    if f.msg_type == c.RESET_SESSION:
+        return f.payload == cm.encode_reset_session(rollback=True)
+    return f.msg_type in PROTOCOL_STEPS
 
 
 def expected_responses(cap):
@@ -345,7 +366,7 @@ def expected_responses(cap):
     first_ready = next(f.index for f in cap.frames if f.msg_type == c.READY and f.dir == "s2c")
     for f in cap.frames[first_ready + 1:]:
         if f.dir == "c2s":
-            if f.msg_type not in PROTOCOL_STEPS + (c.TERMINATE,):
+            if f.msg_type != c.TERMINATE and not supported_step(f):
                 break
             if current is None and f.msg_type != c.TERMINATE:
                 current = {"req": f, "results": [], "error": None, "ready": None,
@@ -402,7 +423,8 @@ CHUNKINGS = ["whole", "eager", "seed0", "seed1", "seed2"]
 # 03 is not replayed eagerly: its ERROR answers the AUTH_RESPONSE, so no server could
 # have sent it together with the AUTH_REQUEST.
 REPLAYS = [(n, ch) for n in NUMBERS for ch in CHUNKINGS if (n, ch) != ("03", "eager")] + \
-    [(n, "bytes") for n in ("01", "02", "03", "04", "09", "11")]
+    [(n, "bytes") for n in ("01", "02", "03", "04", "09", "11")] + \
+    [(n, ch) for n in LIFECYCLE_NUMBERS for ch in CHUNKINGS + ["bytes"]]
 
 
 @pytest.mark.parametrize("number,chunking", REPLAYS, ids=[f"{n}-{ch}" for n, ch in REPLAYS])
@@ -438,7 +460,7 @@ def test_replay_matches_capture(captures, number, chunking):
     readies = [r.ready for _, r in replay.responses if r.ready is not None]
     assert proto.txn_id == (readies[-1].txn_id if readies else note_ready(ready.note)["txn"])
     # a pending (unsupported) step leaves the rest of the server stream to the parsers
-    assert bool(replay.pending) == bool(replay.leftover) == (number in ("10", "11", "13"))
+    assert bool(replay.pending) == bool(replay.leftover) == (number in ("10", "11", "13", "17"))
 
 
 # ---------------------------------------------------------------- b. decoded values
@@ -673,10 +695,13 @@ UNSUPPORTED_STEPS = {
            (c.EXECUTE, lambda p: cm.encode_execute("", 0)),
            (c.SYNC, lambda p: cm.encode_sync()),
            (c.TERMINATE, lambda p: cm.encode_terminate())],
+    # the capture tool's refused form (no byte 17): the driver never sends it
+    "17": [(c.RESET_SESSION, lambda p: b""),
+           (c.TERMINATE, lambda p: cm.encode_terminate())],
 }
 
 
-@pytest.mark.parametrize("number", NUMBERS)
+@pytest.mark.parametrize("number", NUMBERS + LIFECYCLE_NUMBERS)
 def test_client_frames_match_capture(captures, number):
     cap = captures[number]
     replay = Replay(cap, "seed17")
@@ -790,3 +815,108 @@ def test_replay_05_reports_and_09_multi_statement_through_a_cursor(captures):
     cur.execute(_sql(next(f for f in captures["09"].c2s if f.msg_type == c.QUERY).payload))
     assert cur.fetchall() == [(1,)] and cur.nextset() and cur.fetchall() == [(2,)]
     assert cur.nextset() is None
+# ---------------------------------------------------------------- d. lifecycle (17, 18)
+
+def _steps(replay):
+    return [(req.msg_type, [(r.tag, r.rowcount, len(r.rows)) for r in resp.results],
+             resp.error.sqlstate if resp.error else None, resp.ready.reason if resp.ready else None)
+            for req, resp in replay.responses]
+
+
+@pytest.mark.parametrize("chunking", ["whole", "seed4", "bytes"])
+def test_replay_17_savepoints_and_reset(captures, chunking):
+    replay = Replay(captures["17"], chunking)
+    ok, failed = c.READY_COMMAND_COMPLETE, c.READY_ERROR_RECOVERED
+    assert _steps(replay) == [
+        (c.QUERY, [("INSERT 1", 1, 1)], None, ok),
+        (c.TXN_SAVEPOINT, [("SAVEPOINT", 0, 0)], None, ok),
+        (c.QUERY, [("INSERT 1", 1, 1)], None, ok),
+        (c.TXN_ROLLBACK_TO, [("ROLLBACK", 0, 0)], None, ok),
+        (c.QUERY, [("SELECT 2", 2, 2)], None, ok),     # ROLLBACK TO undid nothing (12.A.8)
+        (c.TXN_SAVEPOINT, [("SAVEPOINT", 0, 0)], None, ok),
+        (c.QUERY, [("INSERT 1", 1, 1)], None, ok),
+        (c.TXN_RELEASE, [("RELEASE", 0, 0)], None, ok),
+        (c.TXN_SAVEPOINT, [], "08P01", failed),        # "bad name": not an identifier
+        (c.TXN_ROLLBACK_TO, [], "42000", ok),          # unknown savepoint: READY(2)
+        (c.QUERY, [("SELECT 3", 3, 3)], None, ok),
+        (c.RESET_SESSION, [], None, c.READY_RESET_COMPLETE),
+        (c.QUERY, [("SELECT 0", 0, 0)], None, ok),     # the reset rolled the rows back
+    ]
+    reset = replay.responses[11][1]
+    assert reset.parameters == {"session.reset": "complete", "protocol.selected_version": "1.1"}
+    assert reset.ready.txn_id == replay.responses[10][1].ready.txn_id + 1
+    assert [f.msg_type for f in replay.pending] == [c.RESET_SESSION, c.TERMINATE]
+    assert replay.responses[8][1].error.diag_code == "SBWP.SAVEPOINT.INVALID_PAYLOAD"
+
+
+@pytest.mark.parametrize("chunking", ["whole", "eager", "seed5", "bytes"])
+def test_replay_18_cancel_and_subscribe(captures, chunking):
+    replay = Replay(captures["18"], chunking)
+    assert [(t, tags, err, ready) for t, tags, err, ready in _steps(replay)] == [
+        (c.QUERY, [("SELECT 1", 1, 1)], None, 2),
+        (c.CANCEL, [], None, c.READY_CANCEL_OUTCOME),
+        (c.QUERY, [("SELECT 1", 1, 1)], None, 2),
+        (c.CANCEL, [], None, c.READY_CANCEL_OUTCOME),
+        (c.QUERY, [("SELECT 1", 1, 1)], None, 2),
+        (c.SUBSCRIBE, [("SUBSCRIBE", 0, 0)], None, 2),
+        (c.UNSUBSCRIBE, [("UNSUBSCRIBE", 0, 0)], None, 2),
+    ]
+    assert [r.rows for _, resp in replay.responses if resp.results for r in resp.results][:3] == \
+        [[(1,)], [(2,)], [(3,)]]
+    untargeted, targeted = replay.proto.cancel_outcomes
+    assert untargeted.cancel_id == targeted.cancel_id == bytes(range(0xC0, 0xD0))
+    assert (untargeted.outcome_class, untargeted.sqlstate, untargeted.diagnostic_code) == \
+        ("cancel_target_not_found", "57014", "EXECUTION.CANCEL_TARGET_NOT_FOUND")
+    # nothing ran, yet a targeted CANCEL reports a cancelled statement (12.D): never trusted
+    assert (targeted.outcome_class, targeted.diagnostic_code) == \
+        ("user_statement_cancelled", "EXECUTION.QUERY_CANCELLED")
+    assert replay.responses[5][1].notifications == [("session", "subscription_active", 0)]
+
+
+def _server_segments(cap):
+    """The server's bytes after each client frame (by the index of that frame)."""
+    out, sent = {}, 0
+    for f in cap.frames:
+        if f.dir == "c2s":
+            sent += 1
+        else:
+            out[sent] = out.get(sent, b"") + f.data
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_cancel_reply_after_a_request_is_read_with_the_next_one(captures, seed):
+    """A CANCEL sent while a request runs is answered after that request's READY (7.2);
+    ClientProtocol skips that reply wherever it lands: the running request ends at its
+    own READY, the next request reads past CANCEL_ACK, CANCELLED and READY(6)."""
+    cap = captures["18"]
+    segments = _server_segments(cap)
+    proto = ClientProtocol(user=cap.user, password=cap.password, database="default",
+                           features=OFFERED, allow_cleartext=True)
+    proto.startup_frame()
+    proto.feed(segments[1])
+    proto.advance_handshake()
+    proto.feed(segments[2])
+    proto.advance_handshake()
+    assert proto.handshake_done
+    # SELECT 1 with a CANCEL sent during it, then SELECT 2: the server's bytes for all of
+    # it arrive in random chunks (the CANCEL reply is what followed the capture's CANCEL).
+    stream = segments[3] + segments[4] + segments[5]
+    rng = random.Random(seed)
+    proto.query_frame("SELECT 1")
+    proto.cancel_frame(bytes(range(0xC0, 0xD0)))
+    pos, got = 0, []
+    while len(got) < 2:
+        response = proto.read_response()
+        if response is None:
+            step = rng.randint(1, 90)
+            proto.feed(stream[pos:pos + step])
+            pos += step
+            continue
+        got.append(response)
+        if len(got) == 1:
+            proto.query_frame("SELECT 2")
+    assert [r.results[0].rows for r in got] == [[(1,)], [(2,)]]
+    assert [r.ready.reason for r in got] == [2, 2]
+    assert [o.outcome_class for o in proto.cancel_outcomes] == ["cancel_target_not_found"]
+    assert pos >= len(stream) and proto.reader.buffered == 0

@@ -21,7 +21,7 @@ def test_hierarchy():
     ("28000", errors.AuthenticationError), ("40001", errors.TransactionRollbackError),
     ("25000", errors.TransactionRollbackError), ("42601", errors.ProgrammingError),
     ("53000", errors.OperationalError), ("54000", errors.OperationalError),
-    ("57014", errors.OperationalError), ("58000", errors.OperationalError),
+    ("57014", errors.QueryCanceledError), ("58000", errors.OperationalError),
     ("XX000", errors.InternalError), ("34000", errors.ProgrammingError),
 ])
 def test_sqlstate_classes(sqlstate, cls):

@@ -17,7 +17,8 @@ from scratchbird.connection import Connection, connect
 from scratchbird.cursor import Cursor
 from scratchbird.errors import (DatabaseError, DataError, Error, IntegrityError, InterfaceError,
                                 InternalError, NotSupportedError, OperationalError,
-                                ProgrammingError, Warning)
+                                ProgrammingError, QueryCanceledError, Warning)
+from scratchbird._log import log as _log  # noqa: F401  (the "scratchbird" logger, NullHandler)
 from scratchbird.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, Date,
                                DateFromTicks, Json, SqlLiteral, Time, TimeFromTicks,
                                Timestamp, TimestampFromTicks)
@@ -38,5 +39,5 @@ __all__ = [
     "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
     "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER",
     "DATETIME", "ROWID", "Json", "SqlLiteral", "adapters", "AdaptersMap",
-    "Interval", "Range", "Jsonb", "Geometry",
+    "Interval", "Range", "Jsonb", "Geometry", "QueryCanceledError",
 ]

@@ -311,6 +311,14 @@ def encode_reset_session(rollback: bool = True) -> bytes:
     return bytes(out)
 
 
+def encode_cancel(cancel_id: bytes, target: bytes = b"") -> bytes:
+    """CANCEL (REFERENCE 7.2): the 16-byte cancel UUID, then a 16-byte target (non-zero
+    makes the request "targeted"; 32 bytes in all), or the UUID alone (16 bytes)."""
+    if len(cancel_id) != 16 or len(target) not in (0, 16):
+        raise ValueError("CANCEL takes a 16-byte cancel id and an optional 16-byte target")
+    return bytes(cancel_id) + bytes(target)
+
+
 def encode_savepoint(name: str) -> bytes:
     """TXN_SAVEPOINT / TXN_RELEASE / TXN_ROLLBACK_TO payload: one lpstr (REFERENCE 6.5)."""
     return lpstr(name)

@@ -48,6 +48,8 @@ class ConnectParams:
     raw_text: bool = False
     report_rows: bool = False  # pass the server's report rows through as results (_shapes)
     startup_layout: str = "p1"
+    statement_timeout: Optional[float] = None   # seconds per statement; 0/None = none
+    log_parameters: bool = False   # DEBUG logs show parameter values, not only their types
     sslmode_explicit: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:  # dataclass repr minus the password, made explicit
@@ -196,9 +198,9 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
                 raise ProgrammingError(f"connection option 'port': {value!r} is not a port number") from None
             if not 0 < value < 65536:
                 raise ProgrammingError(f"connection option 'port': {value} is out of range")
-        elif key in ("connect_timeout", "socket_timeout"):
+        elif key in ("connect_timeout", "socket_timeout", "statement_timeout"):
             value = _parse_timeout(key, value)
-        elif key in ("binary_transfer", "raw_text", "parse_json", "report_rows"):
+        elif key in ("binary_transfer", "raw_text", "parse_json", "report_rows", "log_parameters"):
             value = _parse_bool(key, value)
         elif key == "null_markers":
             value = _parse_markers(value)

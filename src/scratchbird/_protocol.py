@@ -146,6 +146,12 @@ class ClientProtocol:
         self._rd_cache: dict = {}
         self._frame_cache: dict = {}
         self._frame_type = 0   # of the frame being parsed, for error messages
+        # CANCEL (7.2) replies: CANCEL_ACK, CANCELLED, READY(6) after whatever the server
+        # was doing; they are read wherever they arrive and never end a request.
+        self.cancel_outcomes: list = []   # CancelOutcome of each CANCELLED read
+        self._in_cancel_reply = False
+        self._cancel_request = False
+        self.frames_read = 0              # frames read by read_response (DATA_ROWs excepted)
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -314,6 +320,7 @@ class ClientProtocol:
         self._result = None
         self._decoder = None
         self._extra_ready = 0
+        self._cancel_request = False
         # Decoding options of this request (a cursor may override the connection's).
         self._req_raw_text = self.raw_text if raw_text is None else raw_text
         self._req_adapters = adapters
@@ -352,6 +359,36 @@ class ClientProtocol:
 
     def terminate_frame(self) -> bytes:
         return self._frame(c.TERMINATE)
+
+    def savepoint_frame(self, msg_type: int, name: str) -> bytes:
+        """TXN_SAVEPOINT, TXN_RELEASE or TXN_ROLLBACK_TO (6.5; feature 9 must be granted)."""
+        if msg_type not in (c.TXN_SAVEPOINT, c.TXN_RELEASE, c.TXN_ROLLBACK_TO):
+            raise InterfaceError(f"not a savepoint frame type: {msg_type:#x}")
+        self._begin()
+        return self._frame(msg_type, cm.encode_savepoint(name))
+
+    def reset_session_frame(self) -> bytes:
+        """RESET_SESSION, 18 bytes with byte 17 = 1 (7.5; feature 21): ends at READY(4)."""
+        self._begin()
+        return self._frame(c.RESET_SESSION, cm.encode_reset_session(rollback=True))
+
+    def subscribe_frame(self, channel: str, unsubscribe: bool = False) -> bytes:
+        """SUBSCRIBE / UNSUBSCRIBE (7.9; feature 4): the server ignores the payload."""
+        self._begin()
+        return self._frame(c.UNSUBSCRIBE if unsubscribe else c.SUBSCRIBE, cm.lpstr(channel))
+
+    def cancel_frame(self, cancel_id: bytes, target: bytes = b"") -> bytes:
+        """CANCEL (7.2) sent while a request runs: it starts no request. 16 bytes of
+        ``cancel_id``, then 16 of ``target`` (non-zero: "targeted"). The reply frames come
+        after the running request's READY and are consumed by ``read_response``. The only
+        shared state touched is the compressor: send it under the caller's send lock."""
+        return self._frame(c.CANCEL, cm.encode_cancel(cancel_id, target))
+
+    def cancel_request_frame(self, cancel_id: bytes, target: bytes = b"") -> bytes:
+        """CANCEL sent between requests, as a request of its own ending at READY(6)."""
+        self._begin()
+        self._cancel_request = True
+        return self._frame(c.CANCEL, cm.encode_cancel(cancel_id, target))
 
     @property
     def busy(self) -> bool:
@@ -457,6 +494,7 @@ class ClientProtocol:
             frame = self._next_frame()
             if frame is None:
                 return None
+            self.frames_read += 1
             t = frame.msg_type
             if t == c.DATA_ROW:
                 if result is None or result.description is None:
@@ -481,6 +519,11 @@ class ClientProtocol:
                 if result is not None:
                     result.complete = True
             elif t == c.READY:
+                if self._in_cancel_reply and not self._cancel_request:
+                    self._in_cancel_reply = False      # the end of a CANCEL's reply (7.2)
+                    self._apply_ready(sm.parse_ready(frame.payload), frame)
+                    continue
+                self._in_cancel_reply = False
                 response.ready = sm.parse_ready(frame.payload)
                 self._apply_ready(response.ready, frame)
                 if self._extra_ready:
@@ -496,8 +539,14 @@ class ClientProtocol:
                 self.parameters.update(status)
             elif t == c.NOTIFICATION:
                 response.notifications.append(sm.parse_notification(frame.payload))
+            elif t == c.CANCEL_ACK:
+                self._in_cancel_reply = True
+            elif t == c.CANCELLED:
+                self._in_cancel_reply = True
+                self.cancel_outcomes.append(sm.parse_cancelled(frame.payload))
+                del self.cancel_outcomes[:-8]          # keep the last few
             elif t in (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE, c.TXN_STATUS,
-                       c.PARAMETER_DESCRIPTION, c.CANCEL_ACK, c.CANCELLED, c.SBLR_COMPILED):
+                       c.PARAMETER_DESCRIPTION, c.SBLR_COMPILED):
                 continue
             else:
                 self.broken = True

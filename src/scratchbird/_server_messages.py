@@ -432,3 +432,30 @@ def parse_notification(payload) -> Tuple[str, str, int]:
     body = cur.lpstr().decode("utf-8", "replace")
     value = cur.u32() if cur.remaining >= 4 else 0
     return channel, body, value
+
+
+class CancelOutcome(NamedTuple):
+    """CANCELLED (0x66, REFERENCE 7.2): what the server says a CANCEL did. The real
+    server cannot interrupt anything (12.A.10), so a "targeted" CANCEL reports
+    ``user_statement_cancelled`` even when nothing was cancelled: read the outcome of the
+    request itself (an ERROR 57014), not this record."""
+
+    cancel_id: bytes
+    outcome_class: str
+    sqlstate: str
+    diagnostic_code: str
+    transaction_effect: str
+    retryability: str
+
+
+def encode_cancelled(cancel_id: bytes, outcome: Sequence[str]) -> bytes:
+    return bytes(cancel_id) + b"".join(lpstr(v) for v in outcome)
+
+
+def parse_cancelled(payload) -> CancelOutcome:
+    data = bytes(payload)
+    if len(data) < 16:
+        raise MessageFormatError("CANCELLED payload shorter than its 16-byte cancel uuid")
+    cur = _Cursor(data[16:], "CANCELLED")
+    texts = [cur.lpstr().decode("utf-8", "replace") for _ in range(5)]
+    return CancelOutcome(data[:16], *texts)

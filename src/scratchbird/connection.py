@@ -6,18 +6,23 @@ connection (a lock serialises threads that share it).
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from scratchbird import _constants as c
 from scratchbird._shapes import DescriptionMemory
 from scratchbird._dsn import ConnectParams, make_params
 from scratchbird._impl import literals
+from scratchbird._log import count_frames, describe_params, log, shorten
 from scratchbird._protocol import ClientProtocol, Response
 from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
 from scratchbird._transport import Transport, attempts, open_transport
 from scratchbird.errors import (AuthenticationError, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
+from scratchbird.lifecycle import LifecycleMixin, RequestControl
+from scratchbird.transactions import TransactionMixin
 
 __all__ = ["Connection", "connect"]
 
@@ -30,7 +35,7 @@ def connect(dsn: Optional[str] = None, **kwargs: Any) -> "Connection":
     return Connection(make_params(dsn, **kwargs))
 
 
-class Connection:
+class Connection(TransactionMixin, LifecycleMixin):
     """A session with one ScratchBird server (PEP 249 Connection)."""
 
     from scratchbird.errors import (  # PEP 249 optional extension: errors as attributes
@@ -48,6 +53,14 @@ class Connection:
         self.adapters = AdaptersMap(_global_adapters)
         self._descriptions = DescriptionMemory()   # SQL text -> its last ROW_DESCRIPTION
         self.closed = False
+        self._broken = False
+        self._control = RequestControl(self)   # cancel(), deadlines, the send lock
+        self._tx_stack: list = []              # open transaction() blocks
+        self._isolation_level: Optional[str] = None
+        self._read_only: Optional[bool] = None
+        self._bytes_in = 0
+        #: the last report row of a SET TRANSACTION answer (REFERENCE 12.D), or None
+        self.server_report: Optional[Dict[str, Any]] = None
         self._open()
 
     # ------------------------------------------------------------ opening
@@ -100,10 +113,15 @@ class Connection:
                 if not proto.handshake_done:
                     proto.feed(transport.recv())
             transport.settimeout(params.socket_timeout)
-        except BaseException:
+        except BaseException as exc:
             transport.close()
+            log.debug("connect to %s:%s as %r (database %r, tls=%s) failed: %s", params.host,
+                      params.port, params.user, params.database, tls, type(exc).__name__)
             raise
         self._transport, self._proto = transport, proto
+        log.debug("connected to %s:%s as %r (database %r, tls=%s, auth method %s, "
+                  "features 0x%x)", params.host, params.port, params.user, params.database,
+                  tls, proto.auth_method, proto.negotiated_features)
 
     # ------------------------------------------------------------ state
 
@@ -157,39 +175,83 @@ class Connection:
 
     # ------------------------------------------------------------ requests
 
-    def _request(self, make_frame, row_limit: Optional[int] = None) -> Response:
+    def _request(self, make_frame, row_limit: Optional[int] = None, *,
+                 timeout: Optional[float] = None, log_sql: Optional[str] = None,
+                 log_params: Any = None) -> Response:
         """Send one request and read its response (up to ``row_limit`` rows when
-        streaming: then the Response may come back unfinished, see ``_read_more``)."""
+        streaming: then the Response may come back unfinished, see ``_read_more``).
+        ``timeout``: seconds until the request is cancelled (lifecycle/_cancel.py)."""
         with self._lock:
             proto = self._check_open()
             if self._streaming is not None:
                 self._drain_stream()
+            debug = log.isEnabledFor(logging.DEBUG)
+            with self._control.send_lock:
+                try:
+                    frame = make_frame(proto)
+                    self._transport.send(frame)
+                except BaseException:
+                    self._broken = True
+                    self._close_transport()
+                    raise
+                self._control.started(timeout)
+            if not debug:
+                return self._read(row_limit)
+            start, self._bytes_in, frames_before = time.perf_counter(), 0, proto.frames_read
+            response = None
             try:
-                self._transport.send(make_frame(proto))
-            except BaseException:
-                self._close_transport()
-                raise
-            return self._read(row_limit)
+                response = self._read(row_limit)
+            finally:
+                self._log_request(frame, log_sql, log_params, start, frames_before, response)
+            return response
+
+    def _log_request(self, frame: bytes, sql: Optional[str], params: Any, start: float,
+                     frames_before: int, response: Optional[Response]) -> None:
+        """One DEBUG line per request (_log.py: never a password or parameter value)."""
+        name = c.MESSAGE_NAMES.get(frame[6], hex(frame[6])) if len(frame) > 6 else "?"
+        text = f" sql={shorten(sql)!r}" if sql is not None else ""
+        shown = describe_params(params, self._params.log_parameters)
+        if shown is not None:
+            text += f" params={shown}"
+        proto = self._proto
+        frames_in = proto.frames_read - frames_before if proto is not None else 0
+        rows = sum(len(r.rows) for r in response.results) if response is not None else 0
+        outcome = "failed" if response is None else (
+            f"error {response.error.sqlstate}" if response.error is not None else "ok")
+        log.debug("%s%s: %s; sent %d frame(s) %d bytes, received %d frame(s) (%d data rows) "
+                  "%d bytes, %.3f ms", name, text, outcome, count_frames(frame), len(frame),
+                  frames_in + rows, rows, self._bytes_in, (time.perf_counter() - start) * 1000.0)
 
     def _read(self, row_limit: Optional[int]) -> Response:
         proto, transport = self._proto, self._transport
         try:
             # The reply to a small request is rarely here yet: receive first.
             if not proto.reader.buffered:
-                proto.feed(transport.recv())
+                data = transport.recv()
+                self._bytes_in += len(data)
+                proto.feed(data)
             response = proto.read_response(row_limit)
             while response is None:
-                proto.feed(transport.recv())
+                data = transport.recv()
+                self._bytes_in += len(data)
+                proto.feed(data)
                 response = proto.read_response(row_limit)
         except BaseException as exc:
             # Mid-response the byte stream is out of step: the connection cannot be
             # reused. Close it rather than leave it half-broken.
             self._streaming = None
+            self._broken = True
             self._close_transport()
+            failure = self._control.failed(exc)
+            log.debug("request failed, connection closed: %s", type(failure).__name__)
+            if failure is not exc:
+                raise failure from None
             if isinstance(exc, ProtocolError):
                 raise ProtocolError(f"{exc}; the connection is closed") from None
             raise
         self._streaming = None if response.done else response
+        if response.done:
+            self._control.finished(response)
         return response
 
     def _read_more(self, response: Response, row_limit: int) -> Response:
@@ -210,22 +272,28 @@ class Connection:
             response = self._read(_DRAIN_ROWS)
 
     def _execute_sql(self, sql: str, row_limit: Optional[int] = None, *,
-                     raw_text: Optional[bool] = None, adapters=None) -> Response:
+                     raw_text: Optional[bool] = None, adapters=None,
+                     timeout: Optional[float] = None, log_sql: Optional[str] = None,
+                     log_params: Any = None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
         if self._proto is not None and self._proto.binary_values:
             flags |= c.QUERY_FLAG_BINARY_RESULT
         response = self._request(lambda proto: proto.query_frame(
-            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit)
+            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit,
+            timeout=timeout or self._params.statement_timeout,
+            log_sql=log_sql, log_params=log_params)   # never the merged SQL: it has values
         if not self._autocommit:
             self._in_transaction = True
         return response
 
     def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,
-                          raw_text: Optional[bool] = None, adapters=None) -> Response:
+                          raw_text: Optional[bool] = None, adapters=None,
+                          timeout: Optional[float] = None, log_params: Any = None) -> Response:
         """PARSE/BIND/EXECUTE/SYNC with binary parameters (binary sessions only)."""
         response = self._request(lambda proto: proto.extended_frames(
             sql, param_oids, rows, autocommit=self._autocommit, raw_text=raw_text,
-            adapters=adapters or self.adapters), row_limit)
+            adapters=adapters or self.adapters), row_limit,
+            timeout=timeout or self._params.statement_timeout, log_sql=sql, log_params=log_params)
         if not self._autocommit:
             self._in_transaction = True
         return response
@@ -258,6 +326,9 @@ class Connection:
 
     def _end_transaction(self, make_frame) -> None:
         self._check_open()
+        if self._tx_stack:
+            raise ProgrammingError("commit() and rollback() are not allowed inside a "
+                                   "transaction() block: leave the block (or raise) instead")
         if self._autocommit:
             return
         response = self._request(make_frame)

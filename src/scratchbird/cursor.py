@@ -71,11 +71,15 @@ class Cursor:
 
     # ------------------------------------------------------------ executing
 
-    def execute(self, operation: str, parameters: Any = None) -> "Cursor":
+    def execute(self, operation: str, parameters: Any = None, *,
+                timeout: Optional[float] = None) -> "Cursor":
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
-        numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249."""
+        numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249.
+        ``timeout``: seconds before the statement is cancelled (QueryCanceledError; see
+        ``Connection.cancel``); default the ``statement_timeout`` connect option."""
         self._check()
         self._statements = split_statements(operation)
+        log_params = parameters
         parameters = self.adapters.dump_params(parameters)
         row_limit = self.itersize if self.stream else None
         plan = None
@@ -83,10 +87,12 @@ class Cursor:
             plan = plan_binary(operation, [parameters])
         if plan is not None:
             response = self.connection._execute_extended(
-                plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters)
+                plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters,
+                timeout=timeout, log_params=log_params)
         else:
             sql = literals.merge_params(operation, parameters)
-            response = self._run(sql, row_limit)
+            response = self._run(sql, row_limit, timeout=timeout, log_sql=operation,
+                                 log_params=log_params)
         self._load(response)
         if response.done and response.error is not None:
             raise response.error
@@ -116,11 +122,11 @@ class Cursor:
             batch.append(statement)
             size += len(statement) + 3
             if size >= _BATCH_BYTES:
-                last, added = self._run_batch(batch)
+                last, added = self._run_batch(batch, operation)
                 total += added
                 batch, size = [], 0
         if batch:
-            last, added = self._run_batch(batch)
+            last, added = self._run_batch(batch, operation)
             total += added
         self._load(None)
         self.rowcount = total
@@ -153,8 +159,9 @@ class Cursor:
             self.lastrowid = last.results[-1].last_insert_id or None
         return self
 
-    def _run_batch(self, statements: List[str]) -> Tuple[Response, int]:
-        response = self._run(_STATEMENT_SEPARATOR.join(statements), None)
+    def _run_batch(self, statements: List[str], operation: str = "") -> Tuple[Response, int]:
+        response = self._run(_STATEMENT_SEPARATOR.join(statements), None,
+                             log_sql=f"{operation} (x{len(statements)})")
         if response.error is not None:
             self._load(response)
             raise response.error
@@ -172,9 +179,9 @@ class Cursor:
                     (shaped, result.rows, [col.name for col in result.description.columns]))
         return response, total
 
-    def _run(self, sql: str, row_limit: Optional[int]) -> Response:
+    def _run(self, sql: str, row_limit: Optional[int], **kwargs: Any) -> Response:
         return self.connection._execute_sql(sql, row_limit, raw_text=self._raw_text,
-                                            adapters=self.adapters)
+                                            adapters=self.adapters, **kwargs)
 
     def _load(self, response: Optional[Response]) -> None:
         self._response = response

@@ -13,7 +13,7 @@ __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
     "OperationalError", "IntegrityError", "InternalError", "ProgrammingError",
     "NotSupportedError", "ProtocolError", "ConnectionLost", "AuthenticationError",
-    "TransactionRollbackError", "error_from_fields", "split_diagnostic",
+    "TransactionRollbackError", "QueryCanceledError", "error_from_fields", "split_diagnostic",
 ]
 
 
@@ -115,6 +115,14 @@ class TransactionRollbackError(OperationalError):
     """The transaction was rolled back or cannot go on (classes 25 and 40)."""
 
 
+class QueryCanceledError(OperationalError):
+    """The statement was cancelled (``Connection.cancel()`` or a statement timeout),
+    SQLSTATE 57014. When the server could not stop it in time the connection is closed
+    as well (docs/protocol.md 6.4)."""
+
+    sqlstate = "57014"
+
+
 _CLASS_MAP = {
     "01": Warning,
     "08": OperationalError,
@@ -174,7 +182,7 @@ def class_for(sqlstate: Optional[str], diag_code: Optional[str]) -> type:
             if pattern.search(diag_code):
                 return cls
     if sqlstate == "57014":
-        return OperationalError
+        return QueryCanceledError
     if not sqlstate or len(sqlstate) != 5:
         return DatabaseError
     return _CLASS_MAP.get(sqlstate[:2], DatabaseError)

@@ -14,9 +14,25 @@ COMMAND_COMPLETE frames.  What is emulated (REFERENCE sections 4, 6, 8 and 12):
   ``DELETE n``, and there are no catalog or status rows;
 * the session is always inside a transaction whose id comes from one engine-wide counter;
   a failing statement does not end the transaction (DuckDB's aborted transaction is rolled back
-  and the session's writes are replayed); BEGIN is a no-op; savepoints are accepted and ignored;
+  and the session's writes are replayed); BEGIN is a no-op;
 * committed work of other sessions becomes visible to a session whose transaction has not
-  written anything yet (read-committed-like, 12.B.4), by renewing its DuckDB snapshot.
+  written anything yet (read-committed-like, 12.B.4), by renewing its DuckDB snapshot;
+* transaction characteristics by SQL (12.D, ``_txn_sql``): ``SET TRANSACTION ISOLATION LEVEL
+  {READ COMMITTED | SERIALIZABLE}`` / ``{READ ONLY | READ WRITE}`` answer with a report row and
+  hold for the session's later transactions (``session_defaults``).
+
+DuckDB has one isolation level, snapshot isolation, and no savepoints. What a session gets
+depends on ``spec_semantics`` (set by the profile):
+
+* ``sbsql`` (False), as today's server: savepoints are accepted and undo nothing (ROLLBACK TO
+  an unknown name is the engine's refusal, 12.A.8); read-only is accepted, reported and not
+  enforced (12.D); both isolation levels read committed work of others as above;
+* ``full`` (True), as the design spec: ROLLBACK TO undoes for real, with the same replay that
+  errors use (``_recover``): DuckDB's transaction is rolled back and the writes logged before
+  the savepoint are replayed; READ ONLY refuses writes (25006); SERIALIZABLE keeps one DuckDB
+  snapshot for the whole transaction (snapshot isolation: DuckDB's strongest, reported as
+  ``serializable`` because that is the level asked for and the nearest DuckDB has);
+  ``interrupt()`` (a CANCEL, ``_watch``) stops the running statement with ERROR 57014.
 """
 
 from __future__ import annotations
@@ -31,6 +47,7 @@ from typing import Callable, Iterator, List, Optional, Tuple
 import duckdb
 
 from . import _sqltext as sqltext
+from . import _txn_sql
 from ._results import (
     NULL_EXPRESSION,
     NULL_FROM_TABLE,
@@ -105,6 +122,9 @@ def _error_message(exc: BaseException) -> str:
 
 def map_error(exc: BaseException) -> EngineError:
     """Translate a DuckDB exception into the EngineError the real server would send."""
+    if isinstance(exc, duckdb.InterruptException):      # interrupt(): a CANCEL (7.2)
+        return EngineError("canceling statement due to user request",
+                           "EXECUTION.QUERY_CANCELLED", "57014")
     message = _error_message(exc)
     low = message.lower()
     if "division by zero" in low:
@@ -276,6 +296,11 @@ class EngineSession:
         self.user = user or "sysdba"
         self._log: List[str] = []          # writing statements of the current transaction
         self._savepoints: List[str] = []
+        self._savepoint_marks: List[int] = []   # len(self._log) at each savepoint
+        self.spec_semantics = False        # the full profile's transactions (module doc)
+        self.isolation = "read_committed"  # session defaults set by SET TRANSACTION (12.D)
+        self.access_read_only = False
+        self.interrupted = False           # interrupt() was called during this request
         self._gen = 0                      # bumped whenever a pending stream becomes invalid
         self._closed = False
         self._native = None                # execute_script(native=...): binary results
@@ -329,6 +354,25 @@ class EngineSession:
             self._rollback_quietly()
             self._new_transaction()
 
+    def interrupt(self) -> None:
+        """Stop the running statement (from another thread): it fails with 57014. The
+        flag also stops the request's next statement or fetch, so an interrupt that lands
+        between two DuckDB calls (where DuckDB ignores it) is not lost. The session clears
+        it when the request ends (``clear_interrupt``)."""
+        self.interrupted = True
+        if not self._closed:
+            try:
+                self._con.interrupt()
+            except duckdb.Error:  # pragma: no cover - a closed connection
+                pass
+
+    def clear_interrupt(self) -> None:
+        self.interrupted = False
+
+    def _check_interrupt(self) -> None:
+        if self.interrupted:
+            raise map_error(duckdb.InterruptException("interrupted"))
+
     def close(self) -> None:
         """Disconnect: roll back (which uses up a txn id, like the real server) and release."""
         if self._closed:
@@ -361,6 +405,10 @@ class EngineSession:
             return
         for text in texts:
             self._gen += 1                 # the previous result's stream ends here
+            characteristics = _txn_sql.parse(text)
+            if characteristics is not None:
+                yield self._characteristics(characteristics)
+                continue
             info = sqltext.classify(text)
             if info.kind != sqltext.OTHER:
                 yield self._transaction_statement(info)
@@ -397,6 +445,7 @@ class EngineSession:
         self._snap_seq = self._engine._commit_seq
         self._log = []
         self._savepoints = []
+        self._savepoint_marks = []
         self.txn_id = self._engine._next_txn_id()
 
     def _recover(self) -> None:
@@ -408,9 +457,16 @@ class EngineSession:
             return                          # not aborted (e.g. a bind-time error)
         except duckdb.Error:
             pass
+        self._replay(len(self._log))
+
+    def _replay(self, upto: int) -> None:
+        """Roll DuckDB's transaction back and redo the first ``upto`` logged writes (lock
+        held): recovery after an error, and ROLLBACK TO in the full profile."""
+        con = self._con
         self._rollback_quietly()
         con.execute("BEGIN TRANSACTION")
         self._snap_seq = self._engine._commit_seq
+        del self._log[upto:]
         for text in self._log:
             try:
                 con.execute(*text) if isinstance(text, tuple) else con.execute(text)
@@ -426,6 +482,8 @@ class EngineSession:
         sees what other sessions committed since its snapshot was taken."""
         if self._log or self._snap_seq == self._engine._commit_seq:
             return
+        if self.spec_semantics and self.isolation == "serializable":
+            return                          # one snapshot for the whole transaction
         try:
             self._con.execute("COMMIT")
         except duckdb.Error:
@@ -456,20 +514,49 @@ class EngineSession:
         name = info.savepoint.lower()
         if kind == sqltext.SAVEPOINT:
             self._savepoints.append(name)
+            self._savepoint_marks.append(len(self._log))
             return _no_rows("SAVEPOINT")
         if kind == sqltext.RELEASE:
             if name in self._savepoints:
-                del self._savepoints[self._savepoints.index(name):]
+                at = self._savepoints.index(name)
+                del self._savepoints[at:], self._savepoint_marks[at:]
             return _no_rows("RELEASE")
-        # ROLLBACK TO: accepted without effect (12.A.8) unless the savepoint is unknown.
+        # ROLLBACK TO: sbsql accepts it without effect (12.A.8) unless the savepoint is unknown.
         if name not in self._savepoints:
             # the live server's generic engine refusal (captures/17_savepoints_reset.json)
             raise EngineError("The engine rejected the admitted SBLR envelope.", CODE_INVALID_REQUEST)
-        del self._savepoints[self._savepoints.index(name) + 1:]
+        at = self._savepoints.index(name)
+        del self._savepoints[at + 1:], self._savepoint_marks[at + 1:]
+        if self.spec_semantics:            # full profile: undo the writes since the savepoint
+            self._gen += 1
+            with self._lock:
+                self._replay(self._savepoint_marks[at])
         return _no_rows("ROLLBACK")
+
+    def _characteristics(self, chars) -> StatementResult:
+        """SET TRANSACTION and friends (``_txn_sql``, REFERENCE 12.D)."""
+        if chars.form == "refused":
+            raise EngineError(f"transaction characteristics refused: {chars.problem}", CODE_PARSER)
+        if chars.isolation is not None:
+            self.isolation = chars.isolation
+        if chars.read_only is not None:
+            self.access_read_only = chars.read_only
+        if chars.form == "begin":
+            self.begin()
+            return _no_rows("BEGIN")
+        if chars.form == "session":
+            return _fixed_rows(["session_uuid", "scope"], [(uuid7().encode(), b"all_or_self")])
+        ro = self.access_read_only
+        row = (b"session_defaults", b"read_only" if ro else b"read_write",
+               b"true" if ro else b"false", self.isolation.encode())
+        return _fixed_rows(list(_txn_sql.REPORT_COLUMNS), [row], "SELECT 1")
 
     def _run(self, info: sqltext.StatementInfo, stype: str, autocommit: bool) -> StatementResult:
         text = info.text
+        self._check_interrupt()
+        if self.spec_semantics and self.access_read_only and stype in _WRITE_TYPES:
+            raise EngineError(f"cannot execute {info.tag_word} in a read-only transaction",
+                              "SBSQL.TRANSACTION.READ_ONLY", "25006")
         with self._lock:
             try:
                 self._refresh_snapshot()
@@ -522,6 +609,7 @@ class EngineSession:
                 exprs.append(null_constant_expr(NULL_LITERAL if bare else NULL_EXPRESSION))
             else:
                 exprs.append(render_expr(f"#{k + 1}", duck_type, null_text))
+        self._check_interrupt()            # DuckDB ignores an interrupt between two calls
         con.execute("SELECT " + ", ".join(exprs) + " FROM (\n" + text + "\n) AS _sb_q",
                     self._params)
         first = con.fetchmany(BATCH_ROWS)
@@ -541,6 +629,7 @@ class EngineSession:
     def _fetch(self, gen: int) -> Optional[list]:
         if gen != self._gen or self._closed:
             return None                    # the session moved on: the stream was dropped
+        self._check_interrupt()
         with self._lock:
             try:
                 batch = self._con.fetchmany(BATCH_ROWS)

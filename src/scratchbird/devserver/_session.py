@@ -13,6 +13,7 @@ a pipelined burst of protocol-only frames therefore leave in one write.
 """
 from __future__ import annotations
 
+import collections
 import hashlib
 import inspect
 import json
@@ -42,6 +43,7 @@ from ._startup import (
     startup_parameter_entries,
 )
 from . import _binary_params, _binary_results, _full_auth    # the full profile (protocol.md 4)
+from ._watch import BAD_INPUT, RequestWatch
 
 __all__ = ["Profile", "PROFILES", "SessionConfig", "Session"]
 
@@ -71,6 +73,22 @@ class _Close(Exception):
     """End the connection now (after whatever was already queued is flushed)."""
 
 
+class _WatchedResult:
+    """A StatementResult whose batches are fetched as watched steps (``_watch``)."""
+
+    __slots__ = ("_result", "_watch")
+
+    def __init__(self, result, watch) -> None:
+        self._result = result
+        self._watch = watch
+
+    def batches(self):
+        return self._watch.iterate(self._result.batches())
+
+    def __getattr__(self, name):
+        return getattr(self._result, name)
+
+
 class Session:
     """Serves one connected socket until it closes. ``run()`` never raises."""
 
@@ -98,6 +116,8 @@ class Session:
         self.trace: Optional[str] = None
         self.ready_since_extended = True
         self.compressor = None          # full profile: a Compressor once bit 0 is granted (2.4)
+        self._held: collections.deque = collections.deque()   # frames read during a request
+        self.watch: Optional[RequestWatch] = None              # CANCEL / lost peer (_watch)
         self._handlers: Dict[int, Callable] = {
             C.STARTUP: self._on_startup, C.AUTH_RESPONSE: self._on_unsupported,
             C.QUERY: self._on_query, C.PARSE: self._on_parse, C.BIND: self._on_bind,
@@ -132,6 +152,8 @@ class Session:
         except Exception:                       # a bug must not take the server down
             log.exception("%s: session failed", self.peer)
         finally:
+            if self.watch is not None:
+                self.watch.stop()
             try:
                 self._flush()
             except OSError:
@@ -149,6 +171,13 @@ class Session:
     def _next_frame(self):
         """The next complete client frame; header problems and EOF end the session silently."""
         while True:
+            if self._held:                      # read while the engine worked (_watch)
+                frame = self._held.popleft()
+                if frame is BAD_INPUT:
+                    raise _Close()
+                return frame
+            if self.watch is not None and self.watch.peer_gone:
+                raise _Close()
             try:
                 frame = self.reader.next_frame()
             except ProtocolError as exc:        # bad magic/version/length: silent close (2.2)
@@ -313,6 +342,10 @@ class Session:
         if self.profile.name == "full" and hasattr(es, "spec_shapes"):
             es.spec_shapes = True       # the design spec's result shapes (docs/protocol.md)
         self.es, self.nego, self.user = es, nego, user
+        es.spec_semantics = self.profile.spec_semantics
+        if self.watch is not None:              # a second STARTUP (restarted handshake)
+            self.watch.stop()
+        self.watch = RequestWatch(self, interrupt_on_cancel=self.profile.spec_semantics)
         self.session_id = self.attachment = new_session_uuid()
         self.layout, self.features, self.version = nego.layout, nego.features, nego.selected_version
         self._send(C.AUTH_OK, encode_auth_ok(self.session_id, auth_info))
@@ -384,19 +417,23 @@ class Session:
                 return
         failed = False
         results = None
+        watch = self.watch
+        watch.begin_request()
         try:
-            results = (_binary_results.run_native(self.es, sql, autocommit, params) if binary
-                       else self.es.execute_script(sql, autocommit=autocommit))
+            results = watch.iterate(
+                _binary_results.run_native(self.es, sql, autocommit, params) if binary
+                else self.es.execute_script(sql, autocommit=autocommit))
             total = 0
             for result in results:
+                watched = _WatchedResult(result, watch)
                 if summary:
-                    for _batch in result.batches():
+                    for _batch in watched.batches():
                         pass
                     total += result.rows
                 elif binary:
-                    _binary_results.send_binary_result(self, result, keep)
+                    _binary_results.send_binary_result(self, watched, keep)
                 else:
-                    self._send_result(result, keep=keep)
+                    self._send_result(watched, keep=keep)
                 if keep is not None and not getattr(result, "describe_empty", False):
                     cache.store(sql, result, keep, commit_seq, self.cfg.engine, self.es)
                     keep = None             # only a first (and only) result is kept
@@ -414,6 +451,7 @@ class Session:
             failed = True
             self._error("42000", str(exc) or "operation rejected", "SBSQL.EXECUTION.REJECTED")
         finally:
+            watch.end_request()
             close = getattr(results, "close", None)
             if close is not None:
                 try:

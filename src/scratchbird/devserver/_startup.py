@@ -172,6 +172,9 @@ class Profile:
     channel: str
     dialect: str
     auth: str = "password"          # "password" (REFERENCE 3.9) or "scram" (3.10 [SPEC])
+    # The spec's transaction semantics where today's server lacks them: ROLLBACK TO undoes,
+    # read-only is enforced, CANCEL interrupts the running statement (docs/protocol.md 5).
+    spec_semantics: bool = False
 
 
 PROFILES: Dict[str, Profile] = {
@@ -179,7 +182,7 @@ PROFILES: Dict[str, Profile] = {
                      "public-alpha", "sbsql"),
     "full": Profile("full", SBSQL_SUPPORTED_FEATURES | FEATURE_COMPRESSION | FEATURE_BINARY_VALUES,
                     "ScratchBird dev server (full profile)", "public-alpha", "sbsql",
-                    auth="scram"),
+                    auth="scram", spec_semantics=True),
 }
 
 
