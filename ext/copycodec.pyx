@@ -1,0 +1,306 @@
+"""COPY FROM STDIN row encoders (compiled twin of ``scratchbird._pure.copycodec``).
+
+Same names, behaviour and messages as the pure twin, which is the readable reference
+(REFERENCE 7.8, 11.22). Rows are encoded into one growing C buffer; str, int, float, bool
+and bytes values are written with no Python-level call per value. Other values go through
+the ``render`` callable, as in the pure twin.
+"""
+cimport cython
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
+from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.string cimport memcpy, memset
+
+from scratchbird._pure.copycodec import (SBNR_MAGIC, TAG_BINARY, TAG_BOOLEAN, TAG_INT32,
+                                         TAG_INT64, TAG_NAMES, TAG_REAL64, TAG_TEXT, TAG_UINT64,
+                                         sbnr_header, text_refusal)
+from scratchbird.errors import DataError
+
+cdef extern from "Python.h":
+    const char* _utf8_of "PyUnicode_AsUTF8AndSize"(object, Py_ssize_t*) except NULL
+
+__all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
+           "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
+           "encode_text_rows", "text_refusal"]
+
+cdef enum:
+    MAX_PAYLOAD_C = 67108864   # REFERENCE 2
+    MAX_COLS = 65535
+
+
+cdef class _Buf:
+    """A growable byte buffer (little-endian writes)."""
+    cdef char* data
+    cdef Py_ssize_t size
+    cdef Py_ssize_t cap
+
+    def __cinit__(self, Py_ssize_t cap):
+        self.cap = cap if cap > 64 else 64
+        self.data = <char*>PyMem_Malloc(self.cap)
+        if self.data == NULL:
+            raise MemoryError()
+        self.size = 0
+
+    def __dealloc__(self):
+        PyMem_Free(self.data)
+
+    cdef int reserve(self, Py_ssize_t extra) except -1:
+        cdef Py_ssize_t need = self.size + extra
+        cdef Py_ssize_t cap = self.cap
+        cdef char* grown
+        if need <= cap:
+            return 0
+        while cap < need:
+            cap *= 2
+        grown = <char*>PyMem_Realloc(self.data, cap)
+        if grown == NULL:
+            raise MemoryError()
+        self.data, self.cap = grown, cap
+        return 0
+
+    cdef inline int put(self, const char* src, Py_ssize_t n) except -1:
+        self.reserve(n)
+        memcpy(self.data + self.size, src, n)
+        self.size += n
+        return 0
+
+    cdef inline int put_u32(self, uint64_t v) except -1:
+        cdef unsigned char b[4]
+        b[0] = v & 0xFF
+        b[1] = (v >> 8) & 0xFF
+        b[2] = (v >> 16) & 0xFF
+        b[3] = (v >> 24) & 0xFF
+        return self.put(<char*>b, 4)
+
+    cdef inline int put_u64(self, uint64_t v) except -1:
+        cdef unsigned char b[8]
+        cdef int i
+        for i in range(8):
+            b[i] = (v >> (8 * i)) & 0xFF
+        return self.put(<char*>b, 8)
+
+
+cdef str _where(Py_ssize_t row_no, str name):
+    return f"COPY row {row_no}, column {name!r}"
+
+
+cdef object _type_error(object value, int tag, Py_ssize_t row_no, str name):
+    return DataError(f"{_where(row_no, name)}: a {type(value).__name__} cannot be sent in an "
+                     f"SBNR {TAG_NAMES[tag]} column (set the column's type with copy.set_types)")
+
+
+cdef object _row_values(object row, Py_ssize_t ncols, Py_ssize_t row_no):
+    if type(row) is not tuple and type(row) is not list and not isinstance(row, (tuple, list)):
+        raise DataError(f"COPY row {row_no}: a row must be a tuple or a list, not "
+                        f"{type(row).__name__}")
+    if len(row) != ncols:
+        raise DataError(f"COPY row {row_no} has {len(row)} values; the COPY has {ncols} columns")
+    return row
+
+
+cdef object _text_of(object value, object render, Py_ssize_t row_no, str name):
+    """``value`` as a str (a str as it is, else ``render(value)``)."""
+    if type(value) is str:
+        return value
+    value = render(value)
+    if type(value) is not str:
+        raise DataError(f"{_where(row_no, name)}: the renderer returned "
+                        f"{type(value).__name__}, not str")
+    return value
+
+
+cdef const char* _utf8(object text, Py_ssize_t* n, Py_ssize_t row_no, str name) except NULL:
+    try:
+        return _utf8_of(text, n)
+    except UnicodeEncodeError as exc:
+        raise DataError(f"{_where(row_no, name)}: the text is not valid UTF-8 "
+                        f"({exc.reason})") from None
+
+
+cdef int _put_sbnr_value(_Buf buf, object value, int tag, object render, Py_ssize_t row_no,
+                         str name) except -1:
+    cdef Py_ssize_t n
+    cdef const char* p
+    cdef int overflow = 0
+    cdef long long v
+    cdef double d
+    cdef uint64_t bits
+    cdef Py_buffer view
+    cdef object t = type(value)
+    cdef object text
+    if tag == TAG_TEXT:
+        text = _text_of(value, render, row_no, name)
+        p = _utf8(text, &n, row_no, name)
+        buf.put_u32(<uint64_t>n)
+        return buf.put(p, n)
+    if tag == TAG_BINARY:
+        if t is bytes:
+            buf.put_u32(<uint64_t>PyBytes_GET_SIZE(value))
+            return buf.put(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value))
+        if t is bytearray or t is memoryview:
+            PyObject_GetBuffer(value, &view, PyBUF_SIMPLE)
+            try:
+                buf.put_u32(<uint64_t>view.len)
+                buf.put(<char*>view.buf, view.len)
+            finally:
+                PyBuffer_Release(&view)
+            return 0
+        raise _type_error(value, tag, row_no, name)
+    if tag == TAG_BOOLEAN:
+        if value is True:
+            return buf.put("\x01", 1)
+        if value is False:
+            return buf.put("\x00", 1)
+        raise _type_error(value, tag, row_no, name)
+    if tag == TAG_REAL64:
+        if t is float:
+            d = PyFloat_AS_DOUBLE(value)
+        elif t is int:
+            if not (-(1 << 1023) < value < (1 << 1023)) or int(float(value)) != value:
+                raise DataError(f"{_where(row_no, name)}: the int {value} has no exact real64 value")
+            d = float(value)
+        else:
+            raise _type_error(value, tag, row_no, name)
+        memcpy(&bits, &d, 8)
+        return buf.put_u64(bits)
+    if t is not int:
+        raise _type_error(value, tag, row_no, name)
+    if tag == TAG_UINT64:
+        if value >= 0 and value < (1 << 64):
+            return buf.put_u64(PyLong_AsUnsignedLongLong(value))
+    else:
+        v = PyLong_AsLongLongAndOverflow(value, &overflow)
+        if not overflow:
+            if tag == TAG_INT64:
+                return buf.put_u64(<uint64_t>v)
+            if -2147483648 <= v <= 2147483647:      # TAG_INT32
+                return buf.put_u32(<uint64_t><uint32_t>v)
+    raise DataError(f"{_where(row_no, name)}: {value} is out of range for SBNR {TAG_NAMES[tag]}")
+
+
+def encode_sbnr_packet(bytes header, tags, names, rows, Py_ssize_t start, Py_ssize_t max_bytes,
+                       render, Py_ssize_t row_base=0):
+    """One SBNR v2 packet from ``rows[start:]``: ``(packet, next_start)``."""
+    cdef Py_ssize_t ncols = len(tags)
+    cdef Py_ssize_t nbitmap = (ncols + 7) >> 3
+    cdef Py_ssize_t index = start
+    cdef Py_ssize_t end = len(rows)
+    cdef Py_ssize_t k, row_start, row_no
+    cdef Py_ssize_t hsize = PyBytes_GET_SIZE(header)
+    cdef int tag
+    cdef unsigned char* bitmap
+    cdef uint64_t count
+    cdef list names_l = list(names)
+    cdef int* ctags
+    cdef object row, value
+    cdef _Buf buf
+    if ncols < 1 or ncols > MAX_COLS or len(names_l) != ncols or hsize < 20:
+        raise DataError("an SBNR packet needs one type tag per column and at least one column")
+    buf = _Buf(min(max_bytes, 1 << 20) + hsize)
+    ctags = <int*>PyMem_Malloc(ncols * sizeof(int))
+    if ctags == NULL:
+        raise MemoryError()
+    try:
+        for k in range(ncols):
+            ctags[k] = tags[k]
+        buf.put(PyBytes_AS_STRING(header), hsize)
+        while index < end:
+            row_no = row_base + index - start + 1
+            row = _row_values(rows[index], ncols, row_no)
+            row_start = buf.size
+            buf.reserve(nbitmap)
+            memset(buf.data + buf.size, 0, nbitmap)
+            buf.size += nbitmap
+            for k in range(ncols):
+                value = row[k]
+                if value is None:
+                    bitmap = <unsigned char*>(buf.data + row_start)
+                    bitmap[k >> 3] |= <unsigned char>(1 << (k & 7))
+                    continue
+                _put_sbnr_value(buf, value, ctags[k], render, row_no, names_l[k])
+            if buf.size > max_bytes and index > start:
+                buf.size = row_start
+                break
+            if buf.size > MAX_PAYLOAD_C:
+                raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
+            index += 1
+        count = <uint64_t>(index - start)
+        for k in range(8):
+            buf.data[8 + k] = <char>((count >> (8 * k)) & 0xFF)
+        return PyBytes_FromStringAndSize(buf.data, buf.size), index
+    finally:
+        PyMem_Free(ctags)
+
+
+cdef inline bint _space(unsigned char c):
+    return c == 32 or (9 <= c <= 13)
+
+
+cdef object _refusal(const unsigned char* p, Py_ssize_t n):
+    cdef Py_ssize_t i
+    cdef unsigned char c
+    for i in range(n):
+        c = p[i]
+        if c == 59 or c == 10 or c == 13:     # ';', LF, CR
+            return text_refusal(PyBytes_FromStringAndSize(<char*>p, n))
+    if n and (_space(p[0]) or _space(p[n - 1])):
+        return text_refusal(PyBytes_FromStringAndSize(<char*>p, n))
+    if n == 4 or n == 6:
+        return text_refusal(PyBytes_FromStringAndSize(<char*>p, n))
+    return None
+
+
+def encode_text_rows(names, rows, Py_ssize_t start, Py_ssize_t max_bytes, render,
+                     Py_ssize_t row_base=0):
+    """``name=value;...`` lines from ``rows[start:]``: ``(payload, next_start)``.
+    None is sent as ``NULL``; a value text COPY cannot carry raises DataError."""
+    cdef list names_l = list(names)
+    cdef Py_ssize_t ncols = len(names_l)
+    cdef Py_ssize_t index = start
+    cdef Py_ssize_t end = len(rows)
+    cdef Py_ssize_t k, row_start, row_no, n
+    cdef const char* p
+    cdef object row, value, text, why
+    cdef bytes digits
+    cdef list prefixes = [(("" if k == 0 else ";") + names_l[k] + "=").encode("utf-8")
+                          for k in range(ncols)]
+    cdef bytes prefix
+    cdef _Buf buf = _Buf(min(max_bytes, 1 << 20))
+    while index < end:
+        row_no = row_base + index - start + 1
+        row = _row_values(rows[index], ncols, row_no)
+        row_start = buf.size
+        for k in range(ncols):
+            value = row[k]
+            prefix = prefixes[k]
+            buf.put(PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix))
+            if value is None:
+                buf.put("NULL", 4)
+                continue
+            if value is True:
+                buf.put("true", 4)
+                continue
+            if value is False:
+                buf.put("false", 5)
+                continue
+            if type(value) is int:
+                digits = str(value).encode()
+                buf.put(PyBytes_AS_STRING(digits), PyBytes_GET_SIZE(digits))
+                continue
+            text = _text_of(value, render, row_no, names_l[k])
+            p = _utf8(text, &n, row_no, names_l[k])
+            why = _refusal(<const unsigned char*>p, n)
+            if why is not None:
+                raise DataError(f"{_where(row_no, names_l[k])}: {why}; use binary COPY")
+            buf.put(p, n)
+        buf.put("\n", 1)
+        if buf.size > max_bytes and index > start:
+            buf.size = row_start
+            break
+        if buf.size > MAX_PAYLOAD_C:
+            raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
+        index += 1
+    return PyBytes_FromStringAndSize(buf.data, buf.size), index

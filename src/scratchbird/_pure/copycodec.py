@@ -1,0 +1,222 @@
+"""COPY FROM STDIN row encoders (pure twin of ``ext/copycodec.pyx``; REFERENCE 7.8, 11.22).
+
+Two encodings of Python rows (tuples or lists), one COPY_DATA payload per call:
+
+- ``encode_sbnr_packet``: one SBNR v2 packet (binary COPY, format 1). The descriptor (type
+  tags and column names) is prebuilt once per COPY by ``sbnr_header``; every packet of a
+  COPY carries the same one, as the server requires (12.D).
+- ``encode_text_rows``: ``name=value;...`` lines (text COPY, format 0). Text COPY has no
+  escaping, so a value it cannot carry is refused with a DataError naming the row and
+  column, before anything of its payload is returned.
+
+Both take ``rows[start:]`` and stop before the row that would take the payload past
+``max_bytes`` (at least one row is always taken); they return ``(payload, next_start)``.
+A single row that would exceed the 64 MiB frame limit (REFERENCE 2) is a DataError.
+Values other than the built-in scalars are turned into text by ``render(value) -> str``
+(the bulk layer's renderer); ``row_base`` numbers rows in messages (rows before this call).
+"""
+from __future__ import annotations
+
+import struct
+
+from scratchbird._constants import MAX_PAYLOAD
+from scratchbird.errors import DataError
+
+__all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
+           "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
+           "encode_text_rows", "text_refusal"]
+
+# SBNR v2 type tags (REFERENCE 7.8)
+TAG_TEXT = 1
+TAG_INT64 = 2
+TAG_BOOLEAN = 3
+TAG_INT32 = 4
+TAG_UINT64 = 5
+TAG_REAL64 = 6
+TAG_BINARY = 7
+TAG_NAMES = {TAG_TEXT: "text", TAG_INT64: "int64", TAG_BOOLEAN: "boolean", TAG_INT32: "int32",
+             TAG_UINT64: "uint64", TAG_REAL64: "real64", TAG_BINARY: "binary"}
+
+SBNR_MAGIC = b"SBNR"
+_HEAD = struct.Struct("<4sHHQI")     # magic, version 2, flags 0, row_count, column_count
+_Q = struct.Struct("<q")
+_QU = struct.Struct("<Q")
+_I = struct.Struct("<i")
+_U32 = struct.Struct("<I")
+_D = struct.Struct("<d")
+_WHITESPACE = b" \t\n\r\v\f"
+_NULL_WORDS = ("null", "<null>")
+
+
+def sbnr_header(tags, names) -> bytes:
+    """The packet head with row_count 0 (patched per packet): magic, version 2, flags 0,
+    column count, one tag per column, then the names as lpstr (REFERENCE 7.8)."""
+    if not names or len(tags) != len(names):
+        raise DataError("an SBNR packet needs one type tag per column and at least one column")
+    out = [_HEAD.pack(SBNR_MAGIC, 2, 0, 0, len(names))]
+    for tag in tags:
+        if tag not in TAG_NAMES:
+            raise DataError(f"unknown SBNR type tag {tag!r}")
+    out.append(bytes(tags))
+    for name in names:
+        raw = name.encode("utf-8")
+        if not raw:
+            raise DataError("SBNR column names cannot be empty")
+        out.append(_U32.pack(len(raw)) + raw)
+    return b"".join(out)
+
+
+def _where(row_no: int, name: str) -> str:
+    return f"COPY row {row_no}, column {name!r}"
+
+
+def _type_error(value, tag: int, row_no: int, name: str) -> DataError:
+    return DataError(f"{_where(row_no, name)}: a {type(value).__name__} cannot be sent in an "
+                     f"SBNR {TAG_NAMES[tag]} column (set the column's type with copy.set_types)")
+
+
+def _row_values(row, ncols: int, row_no: int):
+    if not isinstance(row, (tuple, list)):
+        raise DataError(f"COPY row {row_no}: a row must be a tuple or a list, not "
+                        f"{type(row).__name__}")
+    if len(row) != ncols:
+        raise DataError(f"COPY row {row_no} has {len(row)} values; the COPY has {ncols} columns")
+    return row
+
+
+def _text_bytes(value, render, row_no: int, name: str) -> bytes:
+    if type(value) is not str:
+        value = render(value)
+        if type(value) is not str:
+            raise DataError(f"{_where(row_no, name)}: the renderer returned "
+                            f"{type(value).__name__}, not str")
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise DataError(f"{_where(row_no, name)}: the text is not valid UTF-8 "
+                        f"({exc.reason})") from None
+
+
+def _sbnr_value(value, tag: int, render, row_no: int, name: str) -> bytes:
+    t = type(value)
+    if tag == TAG_TEXT:
+        raw = _text_bytes(value, render, row_no, name)
+        return _U32.pack(len(raw)) + raw
+    if tag == TAG_BINARY:
+        if t is bytes or t is bytearray or t is memoryview:
+            raw = bytes(value)
+            return _U32.pack(len(raw)) + raw
+        raise _type_error(value, tag, row_no, name)
+    if tag == TAG_BOOLEAN:
+        if t is bool:
+            return b"\x01" if value else b"\x00"
+        raise _type_error(value, tag, row_no, name)
+    if tag == TAG_REAL64:
+        if t is float:
+            return _D.pack(value)
+        if t is int:
+            as_float = float(value) if -(1 << 1023) < value < (1 << 1023) else None
+            if as_float is None or int(as_float) != value:
+                raise DataError(f"{_where(row_no, name)}: the int {value} has no exact real64 value")
+            return _D.pack(as_float)
+        raise _type_error(value, tag, row_no, name)
+    if t is not int:
+        raise _type_error(value, tag, row_no, name)
+    if tag == TAG_INT64:
+        if -(1 << 63) <= value < (1 << 63):
+            return _Q.pack(value)
+    elif tag == TAG_INT32:
+        if -(1 << 31) <= value < (1 << 31):
+            return _I.pack(value)
+    elif value >= 0 and value < (1 << 64):    # TAG_UINT64
+        return _QU.pack(value)
+    raise DataError(f"{_where(row_no, name)}: {value} is out of range for SBNR {TAG_NAMES[tag]}")
+
+
+def encode_sbnr_packet(header: bytes, tags, names, rows, start: int, max_bytes: int, render,
+                       row_base: int = 0):
+    """One SBNR v2 packet from ``rows[start:]``: ``(packet, next_start)``."""
+    ncols = len(tags)
+    nbitmap = (ncols + 7) >> 3
+    parts = [header]
+    size = len(header)
+    index = start
+    end = len(rows)
+    while index < end:
+        row_no = row_base + index - start + 1
+        row = _row_values(rows[index], ncols, row_no)
+        bitmap = bytearray(nbitmap)
+        values = []
+        for k in range(ncols):
+            value = row[k]
+            if value is None:
+                bitmap[k >> 3] |= 1 << (k & 7)
+                continue
+            values.append(_sbnr_value(value, tags[k], render, row_no, names[k]))
+        encoded = bytes(bitmap) + b"".join(values)
+        if size + len(encoded) > max_bytes and index > start:
+            break
+        if size + len(encoded) > MAX_PAYLOAD:
+            raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
+        parts.append(encoded)
+        size += len(encoded)
+        index += 1
+    packet = bytearray(b"".join(parts))
+    struct.pack_into("<Q", packet, 8, index - start)
+    return bytes(packet), index
+
+
+def text_refusal(raw: bytes):
+    """Why text COPY cannot carry the value ``raw`` (its UTF-8), or None (REFERENCE 7.8:
+    no escaping; 12.A.1 and 12.B.7.7: NULL and <NULL> in any case mean NULL)."""
+    if b";" in raw:
+        return "the value contains ';', which ends a field in text COPY (no escaping)"
+    if b"\n" in raw or b"\r" in raw:
+        return "the value contains a line break, which ends a row in text COPY"
+    if raw and (raw[0] in _WHITESPACE or raw[-1] in _WHITESPACE):
+        return "the value has leading or trailing whitespace, which text COPY trims"
+    if len(raw) in (4, 6) and raw.decode("ascii", "replace").lower() in _NULL_WORDS:
+        return f"the string {raw.decode()!r} would be read as NULL by text COPY"
+    return None
+
+
+def encode_text_rows(names, rows, start: int, max_bytes: int, render, row_base: int = 0):
+    """``name=value;...`` lines from ``rows[start:]``: ``(payload, next_start)``.
+    None is sent as ``NULL``; a value text COPY cannot carry raises DataError."""
+    ncols = len(names)
+    prefixes = [(";" if k else "") + name + "=" for k, name in enumerate(names)]
+    prefixes = [p.encode("utf-8") for p in prefixes]
+    parts = []
+    size = 0
+    index = start
+    end = len(rows)
+    while index < end:
+        row_no = row_base + index - start + 1
+        row = _row_values(rows[index], ncols, row_no)
+        line = []
+        for k in range(ncols):
+            value = row[k]
+            line.append(prefixes[k])
+            if value is None:
+                line.append(b"NULL")
+                continue
+            if type(value) is bool:
+                raw = b"true" if value else b"false"
+            elif type(value) is int:
+                raw = str(value).encode()
+            else:
+                raw = _text_bytes(value, render, row_no, names[k])
+                why = text_refusal(raw)
+                if why is not None:
+                    raise DataError(f"{_where(row_no, names[k])}: {why}; use binary COPY")
+            line.append(raw)
+        line.append(b"\n")
+        encoded = b"".join(line)
+        if size + len(encoded) > max_bytes and index > start:
+            break
+        if size + len(encoded) > MAX_PAYLOAD:
+            raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
+        parts.append(encoded)
+        size += len(encoded)
+        index += 1
+    return b"".join(parts), index
