@@ -16,7 +16,7 @@ from libc.string cimport memcpy, memset
 
 from scratchbird._pure.copycodec import (SBNR_MAGIC, TAG_BINARY, TAG_BOOLEAN, TAG_INT32,
                                          TAG_INT64, TAG_NAMES, TAG_REAL64, TAG_TEXT, TAG_UINT64,
-                                         sbnr_header, text_refusal)
+                                         decode_sbnr_packet, sbnr_header, text_refusal)
 from scratchbird.errors import DataError
 
 cdef extern from "Python.h":
@@ -24,7 +24,7 @@ cdef extern from "Python.h":
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet"]
 
 cdef enum:
     MAX_PAYLOAD_C = 67108864   # REFERENCE 2

@@ -86,6 +86,7 @@ class Connection:
             allow_cleartext=tls or params.sslmode == "disable",
             null_markers=params.null_markers, raw_text=params.raw_text,
             compression=params.compression == "zstd", binary=params.binary_transfer,
+            features=c.CLIENT_OFFERED_FEATURES & ~(0 if params.binary_copy else c.FEATURE_BINARY_COPY),
             json_loads=json.loads if params.parse_json else None)
         try:
             transport.settimeout(params.connect_timeout)
@@ -216,6 +217,9 @@ class Connection:
             sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit)
         if not self._autocommit:
             self._in_transaction = True
+        if response.copy_in is not None and not response.done:
+            from scratchbird.bulk._copy import refuse_plain_copy
+            refuse_plain_copy(self)
         return response
 
     def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,

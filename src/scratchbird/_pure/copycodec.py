@@ -24,7 +24,7 @@ from scratchbird.errors import DataError
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet"]
 
 # SBNR v2 type tags (REFERENCE 7.8)
 TAG_TEXT = 1
@@ -220,3 +220,68 @@ def encode_text_rows(names, rows, start: int, max_bytes: int, render, row_base: 
         size += len(encoded)
         index += 1
     return b"".join(parts), index
+
+
+def decode_sbnr_packet(payload):
+    """An SBNR v2 packet as ``(tags, names, row_count, columns)``: one list of values per
+    column (None for NULL; str, int, bool, float or bytes by tag). Raises ValueError on
+    any malformed byte: the dev server answers it with DATA_ROW_INVALID (REFERENCE 7.8)."""
+    data = bytes(payload)
+    if len(data) < 20:
+        raise ValueError("SBNR packet shorter than its 20-byte head")
+    magic, version, flags, nrows, ncols = _HEAD.unpack_from(data, 0)
+    if magic != SBNR_MAGIC or version != 2 or flags != 0 or nrows < 1 or ncols < 1:
+        raise ValueError("bad SBNR head (magic, version 2, flags 0, rows >= 1, columns >= 1)")
+    pos = 20
+    if pos + ncols > len(data):
+        raise ValueError("SBNR type tags truncated")
+    tags = list(data[pos:pos + ncols])
+    if any(t not in TAG_NAMES for t in tags):
+        raise ValueError("unknown SBNR type tag")
+    pos += ncols
+    names = []
+    for _ in range(ncols):
+        if pos + 4 > len(data):
+            raise ValueError("SBNR column name truncated")
+        (n,) = _U32.unpack_from(data, pos)
+        if n == 0 or pos + 4 + n > len(data):
+            raise ValueError("SBNR column name empty or truncated")
+        names.append(data[pos + 4:pos + 4 + n].decode("utf-8"))
+        pos += 4 + n
+    columns = [[] for _ in range(ncols)]
+    nbitmap = (ncols + 7) >> 3
+    fixed = {TAG_INT64: (_Q, 8), TAG_INT32: (_I, 4), TAG_UINT64: (_QU, 8), TAG_REAL64: (_D, 8)}
+    for _ in range(nrows):
+        if pos + nbitmap > len(data):
+            raise ValueError("SBNR row truncated")
+        bitmap = data[pos:pos + nbitmap]
+        pos += nbitmap
+        for k in range(ncols):
+            out = columns[k]
+            if bitmap[k >> 3] & (1 << (k & 7)):
+                out.append(None)
+                continue
+            tag = tags[k]
+            if tag == TAG_TEXT or tag == TAG_BINARY:
+                if pos + 4 > len(data):
+                    raise ValueError("SBNR value truncated")
+                (n,) = _U32.unpack_from(data, pos)
+                if pos + 4 + n > len(data):
+                    raise ValueError("SBNR value truncated")
+                raw = data[pos + 4:pos + 4 + n]
+                out.append(raw.decode("utf-8") if tag == TAG_TEXT else raw)
+                pos += 4 + n
+            elif tag == TAG_BOOLEAN:
+                if pos + 1 > len(data) or data[pos] > 1:
+                    raise ValueError("SBNR boolean truncated or not 0/1")
+                out.append(data[pos] == 1)
+                pos += 1
+            else:
+                fmt, size = fixed[tag]
+                if pos + size > len(data):
+                    raise ValueError("SBNR value truncated")
+                out.append(fmt.unpack_from(data, pos)[0])
+                pos += size
+    if pos != len(data):
+        raise ValueError("SBNR packet has bytes after its last row")
+    return tags, names, nrows, columns

@@ -1,0 +1,260 @@
+"""COPY FROM STDIN in the dev server (REFERENCE 7.8, 12.A.13, 12.B.7.7, 12.D).
+
+The session hands a ``COPY <table> [(columns)] FROM STDIN`` QUERY to ``start_copy``; the
+COPY frames that follow go to ``CopyIn.data`` / ``done``. Formats: text lines (format 0,
+feature 8 absent), SBNR v2 and SBCP v1 packets (format 1). Rows are buffered until
+COPY_DONE, as on the real server, and then ingested in one statement through an Arrow
+table registered with DuckDB (never one INSERT per row).
+
+Replies, as the real server's: nothing to an accepted COPY_DATA; DATA_ROW_INVALID and
+DESCRIPTOR_MISMATCH at once, to the offending COPY_DATA (the COPY is dropped); NO_ROWS
+and execution errors at COPY_DONE; CLIENT_ABORTED to COPY_FAIL; each + READY(3). The
+``sbsql`` profile reports ROW_DESCRIPTION(accepted/inserted/rejected) with one DATA_ROW
+per SBNR/SBCP packet (one for a whole text COPY) before ``COPY n``; the ``full`` profile
+answers with COMMAND_COMPLETE ``COPY n`` only (docs/protocol.md 5).
+"""
+from __future__ import annotations
+
+import itertools
+import re
+import struct
+from typing import List, Optional, Tuple
+
+from scratchbird._impl import copycodec
+
+__all__ = ["CopyIn", "CopyRefused", "is_copy_from_stdin", "start_copy"]
+
+_COPY_FROM_STDIN = re.compile(
+    r"\s*COPY\s+(?P<table>.+?)\s*(?:\((?P<columns>[^)]*)\))?\s*FROM\s+STDIN\s*;?\s*\Z",
+    re.IGNORECASE | re.DOTALL)
+TEXT_WINDOW = 1 << 20           # COPY_IN_RESPONSE window, text (7.8)
+BINARY_WINDOW = 32 << 20        # and binary
+_SBCP_MAGIC = b"SBCP"
+_ARROW_TYPE_FOR_TAG = {1: "string", 2: "int64", 3: "bool_", 4: "int32", 5: "uint64",
+                       6: "float64", 7: "binary"}
+_copy_ids = itertools.count(1)
+
+# (SQLSTATE, M, D) of the real server's COPY errors (captures 14 and 15, 12.B.7.7)
+TEXT_INVALID = ("22000", "SBSQL.COPY.DATA_ROW_INVALID",
+                "CopyData payload must contain newline-delimited canonical field=value rows")
+BINARY_INVALID = ("22000", "SBSQL.COPY.DATA_ROW_INVALID", "CopyData binary rowset frame is malformed")
+MISMATCH = ("42000", "SBSQL.COPY.DESCRIPTOR_MISMATCH",
+            "COPY native row packet descriptor changed after the prepared bulk stream was bound")
+NO_ROWS = ("22000", "SBSQL.COPY.NO_ROWS",
+           "COPY FROM STDIN requires at least one canonical input row before CopyDone")
+ABORTED = ("57014", "SBSQL.COPY.CLIENT_ABORTED", "client aborted the active COPY stream")
+SHAPE_MISMATCH = ("42000", "The engine rejected the admitted SBLR envelope.",
+                  "SB_ENGINE_API_INVALID_REQUEST;dml.direct_physical_bulk_append:"
+                  "typed_row_shape_mismatch")
+
+
+class CopyRefused(Exception):
+    """A COPY error: ERROR(sqlstate, message, detail) + READY(3); the COPY is over."""
+
+    def __init__(self, error: Tuple[str, str, str]) -> None:
+        super().__init__(error[1])
+        self.error = error
+
+
+def is_copy_from_stdin(sql: str) -> bool:
+    return _COPY_FROM_STDIN.match(sql) is not None
+
+
+def _pyarrow():
+    try:
+        import pyarrow
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise CopyRefused(("0A000", "FEATURE.NOT_AVAILABLE",
+                           "the dev server needs pyarrow for COPY: pip install "
+                           "'scratchbird[devserver]'")) from None
+    return pyarrow
+
+
+class CopyIn:
+    """One COPY in progress: its target, its format and the rows received so far."""
+
+    def __init__(self, table: str, columns: List[Tuple[str, str]], binary: bool) -> None:
+        self.table = table
+        self.columns = columns              # [(name, DuckDB type)] of the target
+        self.binary = binary
+        self.packets: List[Tuple[List[str], list, int]] = []   # (names, columns, rows)
+        self.descriptor: Optional[tuple] = None
+        self.text_rows: List[dict] = []
+
+    @property
+    def format(self) -> int:
+        return 1 if self.binary else 0
+
+    # ------------------------------------------------------------ COPY_DATA
+
+    def data(self, payload) -> None:
+        """Take one COPY_DATA; raises CopyRefused for what the server refuses at once."""
+        data = bytes(payload)
+        if not self.binary:
+            self._text(data)
+        elif data[:4] == copycodec.SBNR_MAGIC:
+            try:
+                tags, names, nrows, columns = copycodec.decode_sbnr_packet(data)
+            except (ValueError, UnicodeDecodeError):
+                raise CopyRefused(BINARY_INVALID) from None
+            descriptor = (tuple(tags), tuple(names))
+            if self.descriptor is None:
+                self.descriptor = descriptor
+            elif descriptor != self.descriptor:
+                raise CopyRefused(MISMATCH)
+            self.packets.append((names, columns, nrows, tags))
+        elif data[:4] == _SBCP_MAGIC:
+            self._sbcp(data)
+        else:   # text in a binary COPY (12.A.13)
+            raise CopyRefused(BINARY_INVALID)
+
+    def _text(self, data: bytes) -> None:
+        rows = []
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CopyRefused(TEXT_INVALID) from None
+        for line in text.split("\n"):
+            line = line.strip()
+            if not line:
+                continue
+            if "=" not in line:
+                raise CopyRefused(TEXT_INVALID)
+            row = {}
+            for field in line.split(";"):
+                name, sep, value = field.partition("=")
+                if not sep or not name:
+                    raise CopyRefused(TEXT_INVALID)
+                row[name] = None if value.upper() in ("NULL", "<NULL>") else value
+            rows.append(row)
+        self.text_rows.extend(rows)
+
+    def _sbcp(self, data: bytes) -> None:
+        """SBCP v1: untyped text fields (7.8); one report row per packet, as SBNR."""
+        try:
+            if len(data) < 12 or data[4] != 1:
+                raise ValueError("bad SBCP head")
+            (nrows,) = struct.unpack_from("<I", data, 8)
+            pos, rows = 12, []
+            for _ in range(nrows):
+                (nfields,) = struct.unpack_from("<I", data, pos)
+                pos += 4
+                row = {}
+                for _ in range(nfields):
+                    (n,) = struct.unpack_from("<I", data, pos)
+                    name = data[pos + 4:pos + 4 + n].decode("utf-8")
+                    pos += 4 + n
+                    is_null = data[pos]
+                    (m,) = struct.unpack_from("<I", data, pos + 1)
+                    value = data[pos + 5:pos + 5 + m].decode("utf-8")
+                    if not name or pos + 5 + m > len(data):
+                        raise ValueError("bad SBCP field")
+                    pos += 5 + m
+                    row[name] = None if is_null else value
+                rows.append(row)
+            if pos != len(data) or not rows:
+                raise ValueError("SBCP trailing bytes")
+        except (ValueError, IndexError, struct.error, UnicodeDecodeError):
+            raise CopyRefused(BINARY_INVALID) from None
+        names = list(rows[0])
+        if any(list(row) != names for row in rows):
+            raise CopyRefused(SHAPE_MISMATCH)
+        columns = [[row[name] for row in rows] for name in names]
+        self.packets.append((names, columns, len(rows), [1] * len(names)))
+
+    # ------------------------------------------------------------ COPY_DONE
+
+    def report_counts(self) -> List[int]:
+        """Rows per report row: one per packet (binary), one for the whole COPY (text)."""
+        if self.binary:
+            return [p[2] for p in self.packets]
+        return [len(self.text_rows)]
+
+    def arrow_table(self):
+        """All rows as one Arrow table (names as sent), or CopyRefused."""
+        pa = _pyarrow()
+        if not self.binary:
+            rows = self.text_rows
+            if not rows:
+                raise CopyRefused(NO_ROWS)
+            names = list(rows[0])
+            if any(list(row) != names for row in rows):
+                # every line must carry the same field set (12.A.13)
+                if any(set(row) != set(names) for row in rows):
+                    raise CopyRefused(SHAPE_MISMATCH)
+            return pa.table({name: pa.array([row[name] for row in rows], pa.string())
+                             for name in names})
+        if not self.packets:
+            raise CopyRefused(NO_ROWS)
+        batches = []
+        for names, columns, _nrows, tags in self.packets:
+            arrays = [pa.array(col, getattr(pa, _ARROW_TYPE_FOR_TAG[tag])())
+                      for col, tag in zip(columns, tags)]
+            batches.append(pa.record_batch(arrays, names=names))
+        return pa.Table.from_batches(batches)
+
+
+def start_copy(es, sql: str, binary: bool) -> CopyIn:
+    """Check the COPY's target (DuckDB DESCRIBE) and open the COPY; EngineError if unknown."""
+    from ._engine import map_error
+    import duckdb
+    match = _COPY_FROM_STDIN.match(sql)
+    table = match.group("table").strip()
+    with es._lock:
+        try:
+            es._refresh_snapshot()
+            described = es._con.execute(f"DESCRIBE {table}").fetchall()
+        except duckdb.Error as exc:
+            err = map_error(exc)
+            es._recover()
+            raise err from None
+    columns = [(row[0], row[1]) for row in described]
+    wanted = match.group("columns")
+    if wanted is not None:
+        keep = {_ident(name).lower() for name in wanted.split(",")}
+        columns = [col for col in columns if col[0].lower() in keep]
+    return CopyIn(table, columns, binary)
+
+
+def _ident(name: str) -> str:
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] == '"':
+        return name[1:-1].replace('""', '"')
+    return name
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ingest(es, copy: CopyIn) -> int:
+    """Insert every received row in one statement; returns the row count. Raises
+    CopyRefused (shape, NO_ROWS) or EngineError (DuckDB refused the rows)."""
+    from ._engine import EngineError, map_error
+    import duckdb
+    table = copy.arrow_table()
+    types = {name.lower(): duck_type for name, duck_type in copy.columns}
+    select, target = [], []
+    for name in table.column_names:
+        duck_type = types.get(name.lower())
+        if duck_type is None:
+            raise EngineError("object name could not be resolved or is not visible",
+                              "SBSQL.NAME_RESOLUTION.NOT_FOUND_OR_NOT_VISIBLE")
+        select.append(f"CAST({_quote(name)} AS {duck_type})")
+        target.append(_quote(name))
+    view = f"_sb_copy_{next(_copy_ids)}"
+    sql = (f"INSERT INTO {copy.table} ({', '.join(target)}) "
+           f"SELECT {', '.join(select)} FROM {view}")
+    with es._lock:
+        es._gen += 1
+        try:
+            # kept registered for the transaction: a later error replays its writes
+            # (EngineSession._recover), and this INSERT reads the view again then
+            es._con.register(view, table)
+            es._con.execute(sql)
+        except duckdb.Error as exc:
+            err = map_error(exc)
+            es._recover()
+            raise err from None
+        es._log.append(sql)
+    return table.num_rows
