@@ -22,7 +22,7 @@ from typing import List, Optional, Tuple
 
 from scratchbird._impl import copycodec
 
-__all__ = ["CopyIn", "CopyRefused", "is_copy_from_stdin", "start_copy"]
+__all__ = ["CopyIn", "CopyRefused", "is_copy_from_stdin", "start_copy", "ingest", "start", "on_frame"]
 
 _COPY_FROM_STDIN = re.compile(
     r"\s*COPY\s+(?P<table>.+?)\s*(?:\((?P<columns>[^)]*)\))?\s*FROM\s+STDIN\s*;?\s*\Z",
@@ -258,3 +258,75 @@ def ingest(es, copy: CopyIn) -> int:
             raise err from None
         es._log.append(sql)
     return table.num_rows
+
+
+# ---------------------------------------------------------------- the session's side
+
+
+def start(session, sql: str) -> None:
+    """COPY ... FROM STDIN: COPY_IN_RESPONSE, binary when feature 8 was granted (7.8)."""
+    from ._engine import EngineError
+    from scratchbird import _constants as C
+    session._flush()
+    try:
+        copy = start_copy(session.es, sql, bool(session.features & C.FEATURE_BINARY_COPY))
+    except EngineError as exc:
+        session._error(exc.sqlstate or "42000", exc.message, exc.code)
+        session._ready(2)
+        return
+    window = BINARY_WINDOW if copy.binary else TEXT_WINDOW
+    option = session.options.get("copy_window_bytes", "")
+    if option.isdigit():
+        window = min(int(option), 0xFFFFFFFF)
+    session.copy_in = copy
+    session._send(C.COPY_IN_RESPONSE, struct.pack("<BI", copy.format, window))
+
+
+def _failed(session, error) -> None:
+    session.copy_in = None
+    session._error(*error)
+    session._ready(3)
+
+
+def on_frame(session, frame, payload) -> None:
+    """COPY_DATA, COPY_DONE or COPY_FAIL while a COPY is in progress."""
+    from scratchbird import _constants as C
+    copy = session.copy_in
+    if frame.msg_type == C.COPY_FAIL:
+        _failed(session, ABORTED)
+        return
+    session._txn_mismatch(frame, "COPY_DATA" if frame.msg_type == C.COPY_DATA else "COPY_DONE")
+    try:
+        if frame.msg_type == C.COPY_DATA:
+            copy.data(payload)          # no reply unless refused (12.D)
+        else:
+            _finish(session, copy)
+    except CopyRefused as exc:
+        _failed(session, exc.error)
+
+
+def _finish(session, copy: CopyIn) -> None:
+    """COPY_DONE: ingest, then the import report (sbsql) and ``COPY n`` (7.8, 12.D)."""
+    from ._engine import EngineError
+    from scratchbird import _constants as C
+    from scratchbird._impl import rowcodec
+    from scratchbird._server_messages import (Column, encode_command_complete,
+                                              encode_row_description_legacy,
+                                              encode_row_description_p1)
+    session._flush()
+    try:
+        total = ingest(session.es, copy)
+    except EngineError as exc:
+        _failed(session, (exc.sqlstate or "42000", exc.message, exc.code))
+        return
+    session.copy_in = None
+    if session.profile.name != "full":   # the full profile reports COPY n only (protocol.md 5)
+        columns = [Column(name, C.OID_INT8) for name in
+                   ("accepted_rows", "inserted_rows", "rejected_rows")]
+        session._send(C.ROW_DESCRIPTION, encode_row_description_p1(columns)
+                      if session.layout == "p1" else encode_row_description_legacy(columns))
+        for count in copy.report_counts():
+            text = str(count).encode()
+            session._send(C.DATA_ROW, rowcodec.encode_data_row((text, text, b"0")))
+    session._send(C.COMMAND_COMPLETE, encode_command_complete(f"COPY {total}", total))
+    session._ready(2)

@@ -750,43 +750,12 @@ class Session:
         self._ready(3)
 
     def _start_copy(self, sql: str) -> None:
-        """COPY ... FROM STDIN: COPY_IN_RESPONSE, binary when feature 8 was granted (7.8)."""
-        from ._engine import EngineError
-        self._flush()
-        try:
-            copy = _copy.start_copy(self.es, sql, bool(self.features & C.FEATURE_BINARY_COPY))
-        except EngineError as exc:
-            self._error(exc.sqlstate or "42000", exc.message, exc.code)
-            self._ready(2)
-            return
-        window = _copy.BINARY_WINDOW if copy.binary else _copy.TEXT_WINDOW
-        option = self.options.get("copy_window_bytes", "")
-        if option.isdigit():
-            window = min(int(option), 0xFFFFFFFF)
-        self.copy_in = copy
-        self._send(C.COPY_IN_RESPONSE, struct.pack("<BI", copy.format, window))
-
-    def _copy_failed(self, error) -> None:
-        self.copy_in = None
-        self._error(*error)
-        self._ready(3)
+        _copy.start(self, sql)
 
     def _on_copy(self, frame, payload) -> None:
-        """COPY frames (7.8); with no COPY in progress, ASYNC-011 (12.B.7.7)."""
-        copy = self.copy_in
-        if copy is not None:
-            if frame.msg_type == C.COPY_FAIL:
-                self._copy_failed(_copy.ABORTED)
-                return
-            name = "COPY_DATA" if frame.msg_type == C.COPY_DATA else "COPY_DONE"
-            self._txn_mismatch(frame, name)
-            try:
-                if frame.msg_type == C.COPY_DATA:
-                    copy.data(payload)          # no reply unless refused (12.D)
-                else:
-                    self._finish_copy(copy)
-            except _copy.CopyRefused as exc:
-                self._copy_failed(exc.error)
+        """COPY frames (7.8, ``_copy``); with no COPY in progress, ASYNC-011 (12.B.7.7)."""
+        if self.copy_in is not None:
+            _copy.on_frame(self, frame, payload)
             return
         if frame.msg_type == C.COPY_FAIL:
             self._error("57014", "SBSQL.COPY.CLIENT_ABORTED", "client aborted the active COPY stream")
@@ -796,27 +765,6 @@ class Session:
             self._error("08P01", "ASYNC-011",
                         f"{name} arrived without a prior accepted COPY initiation")
         self._ready(3)
-
-    def _finish_copy(self, copy) -> None:
-        """COPY_DONE: ingest, then the import report (sbsql) and ``COPY n`` (7.8, 12.D)."""
-        from ._engine import EngineError
-        self._flush()
-        try:
-            total = _copy.ingest(self.es, copy)
-        except EngineError as exc:
-            self._copy_failed((exc.sqlstate or "42000", exc.message, exc.code))
-            return
-        self.copy_in = None
-        if self.profile.name != "full":     # the full profile reports COPY n only (protocol.md 5)
-            columns = [Column(name, C.OID_INT8) for name in
-                       ("accepted_rows", "inserted_rows", "rejected_rows")]
-            self._send(C.ROW_DESCRIPTION, encode_row_description_p1(columns)
-                       if self.layout == "p1" else encode_row_description_legacy(columns))
-            for count in copy.report_counts():
-                text = str(count).encode()
-                self._send(C.DATA_ROW, rowcodec.encode_data_row((text, text, b"0")))
-        self._send(C.COMMAND_COMPLETE, encode_command_complete(f"COPY {total}", total))
-        self._ready(2)
 
     def _on_sblr_execute(self, frame, payload) -> None:
         """SBLR_EXECUTE (7.10): payload checks as the real server; the dev server has no
