@@ -86,7 +86,8 @@ class Connection:
             allow_cleartext=tls or params.sslmode == "disable",
             null_markers=params.null_markers, raw_text=params.raw_text,
             compression=params.compression == "zstd", binary=params.binary_transfer,
-            features=c.CLIENT_OFFERED_FEATURES & ~(0 if params.binary_copy else c.FEATURE_BINARY_COPY),
+            features=c.CLIENT_OFFERED_FEATURES & ~(
+                0 if params.binary_copy else c.FEATURE_BINARY_COPY),
             json_loads=json.loads if params.parse_json else None)
         try:
             transport.settimeout(params.connect_timeout)
@@ -161,6 +162,8 @@ class Connection:
         streaming: then the Response may come back unfinished, see ``_read_more``)."""
         with self._lock:
             proto = self._check_open()
+            if proto.copy_open:     # refused before anything is sent: the COPY goes on
+                raise InterfaceError("a COPY is in progress on this connection; finish it first")
             if self._streaming is not None:
                 self._drain_stream()
             try:
