@@ -24,7 +24,7 @@ cdef extern from "Python.h":
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal", "decode_sbnr_packet"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns"]
 
 cdef enum:
     MAX_PAYLOAD_C = 67108864   # REFERENCE 2
@@ -304,3 +304,114 @@ def encode_text_rows(names, rows, Py_ssize_t start, Py_ssize_t max_bytes, render
             raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
         index += 1
     return PyBytes_FromStringAndSize(buf.data, buf.size), index
+
+
+cdef inline bint _bit(const unsigned char* p, Py_ssize_t i) nogil:
+    return (p[i >> 3] >> (i & 7)) & 1
+
+
+def encode_sbnr_columns(bytes header, tags, names, columns, Py_ssize_t start, Py_ssize_t stop,
+                        Py_ssize_t max_bytes, Py_ssize_t row_base=0):
+    """One SBNR v2 packet from rows ``start:stop`` of columnar (Arrow) buffers:
+    ``(packet, next_row)``. See the pure twin for the buffer layouts."""
+    cdef Py_ssize_t ncols = len(tags)
+    cdef Py_ssize_t nbitmap = (ncols + 7) >> 3
+    cdef Py_ssize_t k, i, row, row_start, width
+    cdef Py_ssize_t hsize = PyBytes_GET_SIZE(header)
+    cdef int32_t o0, o1
+    cdef int tag
+    cdef uint64_t count
+    cdef Py_buffer* views
+    cdef char* acquired
+    cdef int* ctags
+    cdef Py_ssize_t* offs
+    cdef unsigned char* bitmap
+    cdef _Buf buf
+    cdef object validity, offsets, data
+    if ncols < 1 or ncols > MAX_COLS or len(columns) != ncols or len(names) != ncols or hsize < 20:
+        raise DataError("an SBNR packet needs one type tag per column and at least one column")
+    # per column: [validity, offsets, data] Py_buffers and whether each was acquired
+    views = <Py_buffer*>PyMem_Malloc(3 * ncols * sizeof(Py_buffer))
+    acquired = <char*>PyMem_Malloc(3 * ncols)
+    ctags = <int*>PyMem_Malloc(ncols * sizeof(int))
+    offs = <Py_ssize_t*>PyMem_Malloc(ncols * sizeof(Py_ssize_t))
+    if views == NULL or acquired == NULL or ctags == NULL or offs == NULL:
+        PyMem_Free(views); PyMem_Free(acquired); PyMem_Free(ctags); PyMem_Free(offs)
+        raise MemoryError()
+    memset(acquired, 0, 3 * ncols)
+    try:
+        for k in range(ncols):
+            ctags[k] = tags[k]
+            if ctags[k] < TAG_TEXT or ctags[k] > TAG_BINARY:
+                raise DataError(f"unknown SBNR type tag {ctags[k]!r}")
+            validity, offsets, data, offs[k] = columns[k]
+            if validity is not None:
+                PyObject_GetBuffer(validity, &views[3 * k], PyBUF_SIMPLE)
+                acquired[3 * k] = 1
+            if offsets is not None:
+                PyObject_GetBuffer(offsets, &views[3 * k + 1], PyBUF_SIMPLE)
+                acquired[3 * k + 1] = 1
+            PyObject_GetBuffer(data, &views[3 * k + 2], PyBUF_SIMPLE)
+            acquired[3 * k + 2] = 1
+            _check_columns(k, ctags[k], views, acquired, offs[k] + stop)
+        buf = _Buf(min(max_bytes, 1 << 20) + hsize)
+        buf.put(PyBytes_AS_STRING(header), hsize)
+        row = start
+        while row < stop:
+            row_start = buf.size
+            buf.reserve(nbitmap)
+            memset(buf.data + buf.size, 0, nbitmap)
+            buf.size += nbitmap
+            for k in range(ncols):
+                i = offs[k] + row
+                if acquired[3 * k] and not _bit(<const unsigned char*>views[3 * k].buf, i):
+                    bitmap = <unsigned char*>(buf.data + row_start)
+                    bitmap[k >> 3] |= <unsigned char>(1 << (k & 7))
+                    continue
+                tag = ctags[k]
+                if tag == TAG_TEXT or tag == TAG_BINARY:
+                    memcpy(&o0, <char*>views[3 * k + 1].buf + i * 4, 4)
+                    memcpy(&o1, <char*>views[3 * k + 1].buf + i * 4 + 4, 4)
+                    if o0 < 0 or o1 < o0 or o1 > views[3 * k + 2].len:
+                        raise DataError(f"column {k}: offsets {o0}..{o1} outside the data buffer")
+                    buf.put_u32(<uint64_t>(o1 - o0))
+                    buf.put(<char*>views[3 * k + 2].buf + o0, o1 - o0)
+                elif tag == TAG_BOOLEAN:
+                    if _bit(<const unsigned char*>views[3 * k + 2].buf, i):
+                        buf.put("\x01", 1)
+                    else:
+                        buf.put("\x00", 1)
+                else:
+                    width = 4 if tag == TAG_INT32 else 8
+                    buf.put(<char*>views[3 * k + 2].buf + i * width, width)
+            if buf.size > max_bytes and row > start:
+                buf.size = row_start
+                break
+            if buf.size > MAX_PAYLOAD_C:
+                raise DataError(f"COPY row {row_base + row - start + 1} does not fit in one "
+                                "64 MiB COPY_DATA frame")
+            row += 1
+        count = <uint64_t>(row - start)
+        for k in range(8):
+            buf.data[8 + k] = <char>((count >> (8 * k)) & 0xFF)
+        return PyBytes_FromStringAndSize(buf.data, buf.size), row
+    finally:
+        for k in range(3 * ncols):
+            if acquired[k]:
+                PyBuffer_Release(&views[k])
+        PyMem_Free(views); PyMem_Free(acquired); PyMem_Free(ctags); PyMem_Free(offs)
+
+
+cdef int _check_columns(Py_ssize_t k, int tag, Py_buffer* views, char* acquired,
+                        Py_ssize_t end) except -1:
+    if acquired[3 * k] and views[3 * k].len * 8 < end:
+        raise DataError(f"column {k}: the validity bitmap is shorter than the rows")
+    if tag == TAG_TEXT or tag == TAG_BINARY:
+        if not acquired[3 * k + 1] or views[3 * k + 1].len < (end + 1) * 4:
+            raise DataError(f"column {k}: the offsets buffer is shorter than the rows")
+    elif tag == TAG_BOOLEAN:
+        if views[3 * k + 2].len * 8 < end:
+            raise DataError(f"column {k}: the boolean bitmap is shorter than the rows")
+    elif views[3 * k + 2].len < end * (4 if tag == TAG_INT32 else 8):
+        raise DataError(f"column {k}: the data buffer is shorter than the rows")
+    return 0

@@ -339,5 +339,15 @@ class Connection:
         cur.execute(sql, params)
         return max(cur.rowcount, 0), cur.lastrowid
 
+    def load(self, table: str, data: Any, *, columns=None, create: bool = False,
+             batch_rows: int = 50_000, progress=None) -> int:
+        """Load rows into ``table`` with COPY FROM STDIN; returns the rows inserted.
+        ``data``: tuples, dicts, a CSV or Parquet path or file, a pandas or Polars
+        DataFrame, Arrow data (see ``scratchbird.bulk._load``). Not committed unless
+        autocommit is on."""
+        from scratchbird.bulk._load import load
+        return load(self, table, data, columns=columns, create=create, batch_rows=batch_rows,
+                    progress=progress)
+
     def quote_literal(self, value: Any) -> str:
         return literals.render_literal(value)

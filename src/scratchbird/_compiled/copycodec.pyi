@@ -3,7 +3,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns"]
 
 TAG_TEXT: int
 TAG_INT64: int
@@ -25,3 +25,8 @@ def encode_text_rows(names: Sequence[str], rows: Sequence[Sequence[Any]], start:
                      max_bytes: int, render: Callable[[Any], str],
                      row_base: int = 0) -> Tuple[bytes, int]:
     """``name=value;...`` lines from ``rows[start:]``: ``(payload, next_start)``."""
+def decode_sbnr_packet(payload: bytes) -> Tuple[List[int], List[str], int, List[List[Any]]]: ...
+def encode_sbnr_columns(header: bytes, tags: Sequence[int], names: Sequence[str],
+                        columns: Sequence[Tuple[Any, Any, Any, int]], start: int, stop: int,
+                        max_bytes: int, row_base: int = 0) -> Tuple[bytes, int]:
+    """One SBNR v2 packet from rows ``start:stop`` of Arrow buffers: ``(packet, next_row)``."""

@@ -24,7 +24,7 @@ from scratchbird.errors import DataError
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal", "decode_sbnr_packet"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns"]
 
 # SBNR v2 type tags (REFERENCE 7.8)
 TAG_TEXT = 1
@@ -285,3 +285,81 @@ def decode_sbnr_packet(payload):
     if pos != len(data):
         raise ValueError("SBNR packet has bytes after its last row")
     return tags, names, nrows, columns
+
+
+_WIDTH = {TAG_INT64: 8, TAG_INT32: 4, TAG_UINT64: 8, TAG_REAL64: 8}
+
+
+def _bit(buffer, index: int) -> bool:
+    return bool(buffer[index >> 3] & (1 << (index & 7)))
+
+
+def _check_column(k: int, tag: int, column, stop: int) -> None:
+    validity, offsets, data, offset = column
+    end = offset + stop
+    if validity is not None and len(validity) * 8 < end:
+        raise DataError(f"column {k}: the validity bitmap is shorter than the rows")
+    if tag in (TAG_TEXT, TAG_BINARY):
+        if offsets is None or len(offsets) < (end + 1) * 4:
+            raise DataError(f"column {k}: the offsets buffer is shorter than the rows")
+    elif tag == TAG_BOOLEAN:
+        if len(data) * 8 < end:
+            raise DataError(f"column {k}: the boolean bitmap is shorter than the rows")
+    elif len(data) < end * _WIDTH[tag]:
+        raise DataError(f"column {k}: the data buffer is shorter than the rows")
+
+
+def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: int,
+                        max_bytes: int, row_base: int = 0):
+    """One SBNR v2 packet from rows ``start:stop`` of columnar data: ``columns`` holds one
+    ``(validity, offsets, data, offset)`` per column, Arrow's buffers (anything with the
+    buffer protocol; validity may be None): little-endian fixed-width values for the
+    numeric tags, a bitmap for boolean, int32 offsets + bytes for text and binary.
+    Returns ``(packet, next_row)``; the window and frame limits as ``encode_sbnr_packet``."""
+    ncols = len(tags)
+    if ncols < 1 or len(columns) != ncols or len(names) != ncols:
+        raise DataError("an SBNR packet needs one type tag per column and at least one column")
+    views = []
+    for k, (tag, column) in enumerate(zip(tags, columns)):
+        validity, offsets, data, offset = column
+        column = (None if validity is None else memoryview(validity).cast("B"),
+                  None if offsets is None else memoryview(offsets).cast("B"),
+                  memoryview(data).cast("B"), offset)
+        _check_column(k, tag, column, stop)
+        views.append(column)
+    nbitmap = (ncols + 7) >> 3
+    parts = [header]
+    size = len(header)
+    row = start
+    while row < stop:
+        bitmap = bytearray(nbitmap)
+        values = []
+        for k in range(ncols):
+            validity, offsets, data, offset = views[k]
+            i = offset + row
+            if validity is not None and not _bit(validity, i):
+                bitmap[k >> 3] |= 1 << (k & 7)
+                continue
+            tag = tags[k]
+            if tag in (TAG_TEXT, TAG_BINARY):
+                o0, o1 = struct.unpack_from("<ii", offsets, i * 4)
+                if not 0 <= o0 <= o1 <= len(data):
+                    raise DataError(f"column {k}: offsets {o0}..{o1} outside the data buffer")
+                values.append(_U32.pack(o1 - o0) + bytes(data[o0:o1]))
+            elif tag == TAG_BOOLEAN:
+                values.append(b"\x01" if _bit(data, i) else b"\x00")
+            else:
+                width = _WIDTH[tag]
+                values.append(bytes(data[i * width:(i + 1) * width]))
+        encoded = bytes(bitmap) + b"".join(values)
+        if size + len(encoded) > max_bytes and row > start:
+            break
+        if size + len(encoded) > MAX_PAYLOAD:
+            raise DataError(f"COPY row {row_base + row - start + 1} does not fit in one 64 MiB "
+                            "COPY_DATA frame")
+        parts.append(encoded)
+        size += len(encoded)
+        row += 1
+    packet = bytearray(b"".join(parts))
+    struct.pack_into("<Q", packet, 8, row - start)
+    return bytes(packet), row

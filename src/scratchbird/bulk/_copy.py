@@ -71,6 +71,7 @@ class Copy:
         self.statement = statement
         self.table, sql_columns = parse_copy_sql(statement)
         self.columns: Optional[List[str]] = list(columns) if columns is not None else sql_columns
+        self._named = self.columns is not None     # named by the caller, not read off the table
         self.format = format
         self.batch_rows = batch_rows
         self.progress = progress
@@ -182,6 +183,48 @@ class Copy:
         if len(payload) > c.MAX_PAYLOAD:
             raise DataError(f"COPY data of {len(payload)} bytes exceeds the 64 MiB frame limit")
         self._send_data(payload)
+
+    def write_arrow(self, data) -> None:
+        """Send Arrow data (a pyarrow Table, RecordBatch or RecordBatchReader, or anything
+        with ``__arrow_c_stream__``): in a binary COPY, column by column from the Arrow
+        buffers (``bulk/_arrow.py``); in a text COPY, as Python rows. Its column names are
+        the COPY's unless ``columns=`` named them."""
+        from ._arrow import arrow_batches, prepare_batch, tags_for_schema
+        self._check_writable()
+        self._send_rows()
+        schema, batches = arrow_batches(data)
+        if not self._named:
+            self.columns = list(schema.names)
+        elif len(self.columns) != len(schema):
+            raise ProgrammingError(f"the COPY names {len(self.columns)} columns; the Arrow data "
+                                   f"has {len(schema)}")
+        if self.mode != "binary":
+            for batch in batches:
+                columns = [column.to_pylist() for column in batch.columns]
+                self.write_rows(zip(*columns))
+            return
+        tags = tags_for_schema(schema)
+        if self._tags is None:
+            self._tags = tags
+            self._header = copycodec.sbnr_header(tags, self.columns)
+        elif self._tags != tags:
+            raise DataError(f"the Arrow data's SBNR types {tags} differ from the COPY's "
+                            f"{self._tags}; every packet of a COPY must keep them (12.D)")
+        limit = min(self.window, c.MAX_PAYLOAD)
+        for batch in batches:
+            buffers = prepare_batch(batch, tags)
+            total = batch.num_rows
+            start = 0
+            while start < total:
+                stop = min(total, start + self.batch_rows)
+                payload, end = copycodec.encode_sbnr_columns(
+                    self._header, tags, self.columns, buffers, start, stop, limit,
+                    self.rows_sent)
+                self._send_data(payload)
+                self.rows_sent += end - start
+                start = end
+                if self.progress is not None:
+                    self.progress(self.rows_sent)
 
     def _check_writable(self) -> None:
         if self._response is None or self._done:
