@@ -24,7 +24,8 @@ cdef extern from "Python.h":
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns",
+           "decode_sbnr_columns"]
 
 cdef enum:
     MAX_PAYLOAD_C = 67108864   # REFERENCE 2
@@ -415,3 +416,150 @@ cdef int _check_columns(Py_ssize_t k, int tag, Py_buffer* views, char* acquired,
     elif views[3 * k + 2].len < end * (4 if tag == TAG_INT32 else 8):
         raise DataError(f"column {k}: the data buffer is shorter than the rows")
     return 0
+
+
+cdef inline uint64_t _u64_at(const unsigned char* p) nogil:
+    cdef uint64_t v
+    memcpy(&v, p, 8)
+    return v
+
+
+def decode_sbnr_columns(payload):
+    """An SBNR v2 packet as Arrow-layout column buffers: ``(tags, names, row_count,
+    columns)``. See the pure twin; no Python object is made per value."""
+    cdef bytes data = bytes(payload)
+    cdef const unsigned char* p = <const unsigned char*>PyBytes_AS_STRING(data)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(data)
+    cdef Py_ssize_t pos, k, row, nbytes, nbitmap, width, bitmap_at
+    cdef uint64_t nrows64, ln
+    cdef Py_ssize_t nrows, ncols
+    cdef int tag
+    cdef int32_t off
+    cdef int* ctags
+    cdef void** vbufs
+    cdef void** dbufs
+    cdef void** obufs
+    cdef int64_t* offsets
+    cdef _Buf vb, db, ob
+    cdef list tags_l, names, vlist, dlist, olist
+    if n < 20 or data[:4] != SBNR_MAGIC:
+        raise ValueError("SBNR packet shorter than its 20-byte head")
+    nrows64 = _u64_at(p + 8)
+    ncols = p[16] | (p[17] << 8) | (p[18] << 16) | (<Py_ssize_t>p[19] << 24)
+    if (p[4] | (p[5] << 8)) != 2 or (p[6] | p[7]) != 0 or nrows64 < 1 or ncols < 1 \
+            or nrows64 > <uint64_t>n:
+        raise ValueError("bad SBNR head (magic, version 2, flags 0, rows >= 1, columns >= 1)")
+    nrows = <Py_ssize_t>nrows64
+    pos = 20
+    if ncols > n - pos:
+        raise ValueError("SBNR type tags truncated")
+    tags_l = list(data[pos:pos + ncols])
+    if any(t < 1 or t > 7 for t in tags_l):
+        raise ValueError("unknown SBNR type tag")
+    pos += ncols
+    names = []
+    for k in range(ncols):
+        if pos + 4 > n:
+            raise ValueError("SBNR column name truncated")
+        ln = p[pos] | (p[pos + 1] << 8) | (p[pos + 2] << 16) | (<uint64_t>p[pos + 3] << 24)
+        if ln == 0 or <uint64_t>(pos + 4) + ln > <uint64_t>n:
+            raise ValueError("SBNR column name empty or truncated")
+        names.append(data[pos + 4:pos + 4 + <Py_ssize_t>ln].decode("utf-8"))
+        pos += 4 + <Py_ssize_t>ln
+    nbytes = (nrows + 7) >> 3
+    nbitmap = (ncols + 7) >> 3
+    vlist, dlist, olist = [], [], []
+    ctags = <int*>PyMem_Malloc(ncols * sizeof(int))
+    vbufs = <void**>PyMem_Malloc(ncols * sizeof(void*))
+    dbufs = <void**>PyMem_Malloc(ncols * sizeof(void*))
+    obufs = <void**>PyMem_Malloc(ncols * sizeof(void*))
+    offsets = <int64_t*>PyMem_Malloc(ncols * sizeof(int64_t))
+    if ctags == NULL or vbufs == NULL or dbufs == NULL or obufs == NULL or offsets == NULL:
+        PyMem_Free(ctags); PyMem_Free(vbufs); PyMem_Free(dbufs); PyMem_Free(obufs)
+        PyMem_Free(offsets)
+        raise MemoryError()
+    try:
+        for k in range(ncols):
+            ctags[k] = tags_l[k]
+            offsets[k] = 0
+            vb = _Buf(nbytes)
+            vb.reserve(nbytes)
+            memset(vb.data, 0, nbytes)
+            vb.size = nbytes
+            vlist.append(vb)
+            vbufs[k] = <void*>vb
+            if ctags[k] == TAG_BOOLEAN:
+                db = _Buf(nbytes)
+                db.reserve(nbytes)
+                memset(db.data, 0, nbytes)
+                db.size = nbytes
+            elif ctags[k] == TAG_TEXT or ctags[k] == TAG_BINARY:
+                db = _Buf(min(n, 1 << 20))
+            else:
+                db = _Buf(nrows * (4 if ctags[k] == TAG_INT32 else 8))
+            dlist.append(db)
+            dbufs[k] = <void*>db
+            if ctags[k] == TAG_TEXT or ctags[k] == TAG_BINARY:
+                ob = _Buf((nrows + 1) * 4)
+                ob.put_u32(0)
+                olist.append(ob)
+                obufs[k] = <void*>ob
+            else:
+                olist.append(None)
+                obufs[k] = NULL
+        for row in range(nrows):
+            if pos + nbitmap > n:
+                raise ValueError("SBNR row truncated")
+            bitmap_at = pos
+            pos += nbitmap
+            for k in range(ncols):
+                tag = ctags[k]
+                if (p[bitmap_at + (k >> 3)] >> (k & 7)) & 1:
+                    if tag == TAG_TEXT or tag == TAG_BINARY:
+                        (<_Buf>obufs[k]).put_u32(<uint64_t>offsets[k])
+                    elif tag != TAG_BOOLEAN:
+                        width = 4 if tag == TAG_INT32 else 8
+                        db = <_Buf>dbufs[k]
+                        db.reserve(width)
+                        memset(db.data + db.size, 0, width)
+                        db.size += width
+                    continue
+                (<_Buf>vbufs[k]).data[row >> 3] |= <char>(1 << (row & 7))
+                if tag == TAG_TEXT or tag == TAG_BINARY:
+                    if pos + 4 > n:
+                        raise ValueError("SBNR value truncated")
+                    ln = p[pos] | (p[pos + 1] << 8) | (p[pos + 2] << 16) | (<uint64_t>p[pos + 3] << 24)
+                    if <uint64_t>(pos + 4) + ln > <uint64_t>n:
+                        raise ValueError("SBNR value truncated")
+                    (<_Buf>dbufs[k]).put(<const char*>(p + pos + 4), <Py_ssize_t>ln)
+                    offsets[k] += <int64_t>ln
+                    if offsets[k] > 2147483647:
+                        raise ValueError("SBNR text column over 2 GiB")
+                    (<_Buf>obufs[k]).put_u32(<uint64_t>offsets[k])
+                    pos += 4 + <Py_ssize_t>ln
+                elif tag == TAG_BOOLEAN:
+                    if pos + 1 > n or p[pos] > 1:
+                        raise ValueError("SBNR boolean truncated or not 0/1")
+                    if p[pos]:
+                        (<_Buf>dbufs[k]).data[row >> 3] |= <char>(1 << (row & 7))
+                    pos += 1
+                else:
+                    width = 4 if tag == TAG_INT32 else 8
+                    if pos + width > n:
+                        raise ValueError("SBNR value truncated")
+                    (<_Buf>dbufs[k]).put(<const char*>(p + pos), width)
+                    pos += width
+        if pos != n:
+            raise ValueError("SBNR packet has bytes after its last row")
+        out = []
+        for k in range(ncols):
+            vb = vlist[k]
+            db = dlist[k]
+            out.append((PyBytes_FromStringAndSize(vb.data, vb.size),
+                        None if olist[k] is None else
+                        PyBytes_FromStringAndSize((<_Buf>olist[k]).data, (<_Buf>olist[k]).size),
+                        PyBytes_FromStringAndSize(db.data, db.size)))
+        return tags_l, names, nrows, out
+    finally:
+        PyMem_Free(ctags); PyMem_Free(vbufs); PyMem_Free(dbufs); PyMem_Free(obufs)
+        PyMem_Free(offsets)

@@ -204,3 +204,24 @@ def test_window_splits_packets_and_bad_rows_are_named(module):
 def test_decoder_refuses_malformed_packets(payload):
     with pytest.raises(ValueError):
         pure.decode_sbnr_packet(payload)
+
+
+def test_column_decoders_agree_and_build_arrow_arrays():
+    """decode_sbnr_columns (the dev server's bulk path) against its pure twin, and the
+    buffers as Arrow arrays equal the values decode_sbnr_packet reads."""
+    pa = pytest.importorskip("pyarrow")
+    rows = null_positions_rows() * 3
+    packet, _ = sbnr(pure, ALL_TAGS, NAMES, rows)
+    assert pure.decode_sbnr_columns(packet) == compiled.decode_sbnr_columns(packet)
+    tags, names, count, columns = compiled.decode_sbnr_columns(packet)
+    types = [pa.string(), pa.int64(), pa.bool_(), pa.int32(), pa.uint64(), pa.float64(),
+             pa.binary()]
+    for (validity, offsets, data), arrow_type, k in zip(columns, types, range(7)):
+        buffers = [pa.py_buffer(validity)] + ([pa.py_buffer(offsets)] if offsets else []) \
+            + [pa.py_buffer(data)]
+        array = pa.Array.from_buffers(arrow_type, count, buffers)
+        assert array.to_pylist() == [row[k] for row in rows]
+    for bad in (packet[:-1], packet + b"\x00", b"SBNR" + bytes(16)):
+        for module in TWINS:
+            with pytest.raises(ValueError):
+                module.decode_sbnr_columns(bad)

@@ -3,7 +3,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns",
+           "decode_sbnr_columns"]
 
 TAG_TEXT: int
 TAG_INT64: int
@@ -30,3 +31,6 @@ def encode_sbnr_columns(header: bytes, tags: Sequence[int], names: Sequence[str]
                         columns: Sequence[Tuple[Any, Any, Any, int]], start: int, stop: int,
                         max_bytes: int, row_base: int = 0) -> Tuple[bytes, int]:
     """One SBNR v2 packet from rows ``start:stop`` of Arrow buffers: ``(packet, next_row)``."""
+def decode_sbnr_columns(payload: bytes) -> Tuple[List[int], List[str], int,
+                                                  List[Tuple[bytes, Optional[bytes], bytes]]]:
+    """An SBNR v2 packet as Arrow-layout column buffers (validity, offsets, data)."""

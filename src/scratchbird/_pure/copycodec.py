@@ -24,7 +24,8 @@ from scratchbird.errors import DataError
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
-           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns"]
+           "encode_text_rows", "text_refusal", "decode_sbnr_packet", "encode_sbnr_columns",
+           "decode_sbnr_columns"]
 
 # SBNR v2 type tags (REFERENCE 7.8)
 TAG_TEXT = 1
@@ -363,3 +364,39 @@ def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: i
     packet = bytearray(b"".join(parts))
     struct.pack_into("<Q", packet, 8, row - start)
     return bytes(packet), row
+
+
+def decode_sbnr_columns(payload):
+    """An SBNR v2 packet as Arrow-layout column buffers, for bulk ingestion (the dev
+    server): ``(tags, names, row_count, columns)`` with one ``(validity, offsets, data)``
+    per column as bytes: validity bit set = present (Arrow's sense), int32 offsets for text
+    and binary (else None), little-endian values (zeros under NULL), a bitmap for boolean.
+    Same checks and ValueErrors as ``decode_sbnr_packet``."""
+    tags, names, nrows, columns = decode_sbnr_packet(payload)
+    out = []
+    nbytes = (nrows + 7) >> 3
+    for tag, values in zip(tags, columns):
+        validity = bytearray(nbytes)
+        for i, value in enumerate(values):
+            if value is not None:
+                validity[i >> 3] |= 1 << (i & 7)
+        if tag in (TAG_TEXT, TAG_BINARY):
+            offsets, data, pos = [0], [], 0
+            for value in values:
+                if value is not None:
+                    raw = value.encode("utf-8") if tag == TAG_TEXT else value
+                    data.append(raw)
+                    pos += len(raw)
+                offsets.append(pos)
+            out.append((bytes(validity), struct.pack(f"<{nrows + 1}i", *offsets), b"".join(data)))
+        elif tag == TAG_BOOLEAN:
+            bits = bytearray(nbytes)
+            for i, value in enumerate(values):
+                if value:
+                    bits[i >> 3] |= 1 << (i & 7)
+            out.append((bytes(validity), None, bytes(bits)))
+        else:
+            fmt = {TAG_INT64: "q", TAG_INT32: "i", TAG_UINT64: "Q", TAG_REAL64: "d"}[tag]
+            out.append((bytes(validity), None,
+                        struct.pack(f"<{nrows}{fmt}", *[0 if v is None else v for v in values])))
+    return tags, names, nrows, out

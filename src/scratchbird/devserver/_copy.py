@@ -94,7 +94,7 @@ class CopyIn:
             self._text(data)
         elif data[:4] == copycodec.SBNR_MAGIC:
             try:
-                tags, names, nrows, columns = copycodec.decode_sbnr_packet(data)
+                tags, names, nrows, columns = copycodec.decode_sbnr_columns(data)
             except (ValueError, UnicodeDecodeError):
                 raise CopyRefused(BINARY_INVALID) from None
             descriptor = (tuple(tags), tuple(names))
@@ -160,7 +160,7 @@ class CopyIn:
         if any(list(row) != names for row in rows):
             raise CopyRefused(SHAPE_MISMATCH)
         columns = [[row[name] for row in rows] for name in names]
-        self.packets.append((names, columns, len(rows), [1] * len(names)))
+        self.packets.append((names, columns, len(rows), None))
 
     # ------------------------------------------------------------ COPY_DONE
 
@@ -187,11 +187,22 @@ class CopyIn:
         if not self.packets:
             raise CopyRefused(NO_ROWS)
         batches = []
-        for names, columns, _nrows, tags in self.packets:
-            arrays = [pa.array(col, getattr(pa, _ARROW_TYPE_FOR_TAG[tag])())
-                      for col, tag in zip(columns, tags)]
+        for names, columns, nrows, tags in self.packets:
+            if tags is None:            # SBCP: text values
+                arrays = [pa.array(col, pa.string()) for col in columns]
+            else:                       # SBNR: Arrow buffers made by decode_sbnr_columns
+                arrays = []
+                for (validity, offsets, data), tag in zip(columns, tags):
+                    buffers = [pa.py_buffer(validity)]
+                    if offsets is not None:
+                        buffers.append(pa.py_buffer(offsets))
+                    buffers.append(pa.py_buffer(data))
+                    arrays.append(pa.Array.from_buffers(
+                        getattr(pa, _ARROW_TYPE_FOR_TAG[tag])(), nrows, buffers))
             batches.append(pa.record_batch(arrays, names=names))
-        return pa.Table.from_batches(batches)
+        schema = batches[0].schema
+        return pa.Table.from_batches([b.cast(schema) if b.schema != schema else b
+                                      for b in batches])
 
 
 def start_copy(es, sql: str, binary: bool) -> CopyIn:
