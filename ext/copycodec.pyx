@@ -9,7 +9,9 @@ cimport cython
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.float cimport PyFloat_AS_DOUBLE
-from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong
+from cpython.long cimport PyLong_AsLongLongAndOverflow, PyLong_AsUnsignedLongLong, PyLong_CheckExact
+from cpython.float cimport PyFloat_CheckExact
+from cpython.unicode cimport PyUnicode_CheckExact
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.string cimport memcpy, memset
@@ -68,20 +70,13 @@ cdef class _Buf:
         self.size += n
         return 0
 
+    # SBNR is little-endian, as are the hosts this is built for (x86-64, arm64)
     cdef inline int put_u32(self, uint64_t v) except -1:
-        cdef unsigned char b[4]
-        b[0] = v & 0xFF
-        b[1] = (v >> 8) & 0xFF
-        b[2] = (v >> 16) & 0xFF
-        b[3] = (v >> 24) & 0xFF
-        return self.put(<char*>b, 4)
+        cdef uint32_t w = <uint32_t>v
+        return self.put(<char*>&w, 4)
 
     cdef inline int put_u64(self, uint64_t v) except -1:
-        cdef unsigned char b[8]
-        cdef int i
-        for i in range(8):
-            b[i] = (v >> (8 * i)) & 0xFF
-        return self.put(<char*>b, 8)
+        return self.put(<char*>&v, 8)
 
 
 cdef str _where(Py_ssize_t row_no, str name):
@@ -122,7 +117,8 @@ cdef const char* _utf8(object text, Py_ssize_t* n, Py_ssize_t row_no, str name) 
 
 
 cdef int _put_sbnr_value(_Buf buf, object value, int tag, object render, Py_ssize_t row_no,
-                         str name) except -1:
+                         list names, Py_ssize_t k) except -1:
+    # names[k] is read only for messages: nothing per value
     cdef Py_ssize_t n
     cdef const char* p
     cdef int overflow = 0
@@ -130,11 +126,28 @@ cdef int _put_sbnr_value(_Buf buf, object value, int tag, object render, Py_ssiz
     cdef double d
     cdef uint64_t bits
     cdef Py_buffer view
-    cdef object t = type(value)
+    cdef object t
     cdef object text
+    # fast paths: the exact built-in type of the tag, no Python-level call
+    if tag == TAG_INT64:
+        if PyLong_CheckExact(value):
+            v = PyLong_AsLongLongAndOverflow(value, &overflow)
+            if not overflow:
+                return buf.put_u64(<uint64_t>v)
+    elif tag == TAG_REAL64:
+        if PyFloat_CheckExact(value):
+            d = PyFloat_AS_DOUBLE(value)
+            memcpy(&bits, &d, 8)
+            return buf.put_u64(bits)
+    elif tag == TAG_TEXT:
+        if PyUnicode_CheckExact(value):
+            p = _utf8(value, &n, row_no, names[k])
+            buf.put_u32(<uint64_t>n)
+            return buf.put(p, n)
+    t = type(value)
     if tag == TAG_TEXT:
-        text = _text_of(value, render, row_no, name)
-        p = _utf8(text, &n, row_no, name)
+        text = _text_of(value, render, row_no, names[k])
+        p = _utf8(text, &n, row_no, names[k])
         buf.put_u32(<uint64_t>n)
         return buf.put(p, n)
     if tag == TAG_BINARY:
@@ -149,26 +162,26 @@ cdef int _put_sbnr_value(_Buf buf, object value, int tag, object render, Py_ssiz
             finally:
                 PyBuffer_Release(&view)
             return 0
-        raise _type_error(value, tag, row_no, name)
+        raise _type_error(value, tag, row_no, names[k])
     if tag == TAG_BOOLEAN:
         if value is True:
             return buf.put("\x01", 1)
         if value is False:
             return buf.put("\x00", 1)
-        raise _type_error(value, tag, row_no, name)
+        raise _type_error(value, tag, row_no, names[k])
     if tag == TAG_REAL64:
         if t is float:
             d = PyFloat_AS_DOUBLE(value)
         elif t is int:
             if not (-(1 << 1023) < value < (1 << 1023)) or int(float(value)) != value:
-                raise DataError(f"{_where(row_no, name)}: the int {value} has no exact real64 value")
+                raise DataError(f"{_where(row_no, names[k])}: the int {value} has no exact real64 value")
             d = float(value)
         else:
-            raise _type_error(value, tag, row_no, name)
+            raise _type_error(value, tag, row_no, names[k])
         memcpy(&bits, &d, 8)
         return buf.put_u64(bits)
     if t is not int:
-        raise _type_error(value, tag, row_no, name)
+        raise _type_error(value, tag, row_no, names[k])
     if tag == TAG_UINT64:
         if value >= 0 and value < (1 << 64):
             return buf.put_u64(PyLong_AsUnsignedLongLong(value))
@@ -179,7 +192,7 @@ cdef int _put_sbnr_value(_Buf buf, object value, int tag, object render, Py_ssiz
                 return buf.put_u64(<uint64_t>v)
             if -2147483648 <= v <= 2147483647:      # TAG_INT32
                 return buf.put_u32(<uint64_t><uint32_t>v)
-    raise DataError(f"{_where(row_no, name)}: {value} is out of range for SBNR {TAG_NAMES[tag]}")
+    raise DataError(f"{_where(row_no, names[k])}: {value} is out of range for SBNR {TAG_NAMES[tag]}")
 
 
 def encode_sbnr_packet(bytes header, tags, names, rows, Py_ssize_t start, Py_ssize_t max_bytes,
@@ -195,8 +208,10 @@ def encode_sbnr_packet(bytes header, tags, names, rows, Py_ssize_t start, Py_ssi
     cdef unsigned char* bitmap
     cdef uint64_t count
     cdef list names_l = list(names)
+    cdef list rows_l = rows if type(rows) is list else None
     cdef int* ctags
     cdef object row, value
+    cdef tuple trow
     cdef _Buf buf
     if ncols < 1 or ncols > MAX_COLS or len(names_l) != ncols or hsize < 20:
         raise DataError("an SBNR packet needs one type tag per column and at least one column")
@@ -210,18 +225,19 @@ def encode_sbnr_packet(bytes header, tags, names, rows, Py_ssize_t start, Py_ssi
         buf.put(PyBytes_AS_STRING(header), hsize)
         while index < end:
             row_no = row_base + index - start + 1
-            row = _row_values(rows[index], ncols, row_no)
+            row = _row_values(rows_l[index] if rows_l is not None else rows[index], ncols, row_no)
+            trow = row if type(row) is tuple else None
             row_start = buf.size
             buf.reserve(nbitmap)
             memset(buf.data + buf.size, 0, nbitmap)
             buf.size += nbitmap
             for k in range(ncols):
-                value = row[k]
+                value = trow[k] if trow is not None else row[k]
                 if value is None:
                     bitmap = <unsigned char*>(buf.data + row_start)
                     bitmap[k >> 3] |= <unsigned char>(1 << (k & 7))
                     continue
-                _put_sbnr_value(buf, value, ctags[k], render, row_no, names_l[k])
+                _put_sbnr_value(buf, value, ctags[k], render, row_no, names_l, k)
             if buf.size > max_bytes and index > start:
                 buf.size = row_start
                 break
