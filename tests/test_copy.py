@@ -245,3 +245,11 @@ def test_copy_needs_feature_1(devserver):
         assert not legacy.info["negotiated_features"] & c.FEATURE_STREAMING
         with pytest.raises(NotSupportedError, match="feature 1"):
             legacy.cursor().copy("COPY t FROM STDIN").__enter__()
+
+
+def test_text_copy_refuses_names_it_cannot_carry(text_conn):
+    name = table(text_conn, '"a=b" integer')
+    with pytest.raises(ProgrammingError, match="cannot be sent in text COPY"):
+        with text_conn.cursor().copy(f"COPY {name} FROM STDIN", columns=["a=b"]) as copy:
+            copy.write_row((1,))
+    assert_usable(text_conn)

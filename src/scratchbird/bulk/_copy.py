@@ -81,6 +81,7 @@ class Copy:
         self._types: Optional[List[Optional[int]]] = None
         self._tags: Optional[List[int]] = None
         self._header: Optional[bytes] = None
+        self._names_checked = False
         self._rows: List[Any] = []
         self._response = None
         self._locked = False
@@ -240,6 +241,11 @@ class Copy:
                 f"cannot tell the columns of {self.table} (it has no rows to describe them): "
                 "name them in the statement, COPY t (a, b) FROM STDIN, or with columns=")
         limit = min(self.window, c.MAX_PAYLOAD)
+        if self.mode == "text" and not self._names_checked:
+            for name in names:        # a text field's name ends at its first '=' (7.8)
+                if not name or name != name.strip() or any(ch in name for ch in "=;\r\n"):
+                    raise ProgrammingError(f"column name {name!r} cannot be sent in text COPY")
+            self._names_checked = True
         if self.mode == "binary" and self._tags is None:
             self._tags = infer_tags(rows, len(names), self._types)
             self._header = copycodec.sbnr_header(self._tags, names)

@@ -285,6 +285,7 @@ class Session:
         self.portals.clear()
         self.options.clear()
         self.trace = None
+        self.copy_in = None
 
     def _on_startup(self, frame, payload) -> None:
         if self.es is not None:                 # a second STARTUP restarts the handshake
