@@ -333,9 +333,10 @@ def encode_sbnr_columns(bytes header, tags, names, columns, Py_ssize_t start, Py
     ``(packet, next_row)``. See the pure twin for the buffer layouts."""
     cdef Py_ssize_t ncols = len(tags)
     cdef Py_ssize_t nbitmap = (ncols + 7) >> 3
-    cdef Py_ssize_t k, i, row, row_start, width
+    cdef Py_ssize_t k, i, row, row_start, width, fixed_row
     cdef Py_ssize_t hsize = PyBytes_GET_SIZE(header)
     cdef int32_t o0, o1
+    cdef uint32_t ln32
     cdef int tag
     cdef uint64_t count
     cdef Py_buffer* views
@@ -373,10 +374,14 @@ def encode_sbnr_columns(bytes header, tags, names, columns, Py_ssize_t start, Py
             _check_columns(k, ctags[k], views, acquired, offs[k] + stop)
         buf = _Buf(min(max_bytes, 1 << 20) + hsize)
         buf.put(PyBytes_AS_STRING(header), hsize)
+        # the most a row takes besides its text and binary bytes: reserved once per row
+        fixed_row = nbitmap
+        for k in range(ncols):
+            fixed_row += 1 if ctags[k] == TAG_BOOLEAN else (8 if ctags[k] != TAG_INT32 else 4)
         row = start
         while row < stop:
+            buf.reserve(fixed_row)
             row_start = buf.size
-            buf.reserve(nbitmap)
             memset(buf.data + buf.size, 0, nbitmap)
             buf.size += nbitmap
             for k in range(ncols):
@@ -391,16 +396,18 @@ def encode_sbnr_columns(bytes header, tags, names, columns, Py_ssize_t start, Py
                     memcpy(&o1, <char*>views[3 * k + 1].buf + i * 4 + 4, 4)
                     if o0 < 0 or o1 < o0 or o1 > views[3 * k + 2].len:
                         raise DataError(f"column {k}: offsets {o0}..{o1} outside the data buffer")
-                    buf.put_u32(<uint64_t>(o1 - o0))
-                    buf.put(<char*>views[3 * k + 2].buf + o0, o1 - o0)
+                    buf.reserve(o1 - o0 + fixed_row)
+                    ln32 = <uint32_t>(o1 - o0)
+                    memcpy(buf.data + buf.size, &ln32, 4)
+                    memcpy(buf.data + buf.size + 4, <char*>views[3 * k + 2].buf + o0, o1 - o0)
+                    buf.size += 4 + (o1 - o0)
                 elif tag == TAG_BOOLEAN:
-                    if _bit(<const unsigned char*>views[3 * k + 2].buf, i):
-                        buf.put("\x01", 1)
-                    else:
-                        buf.put("\x00", 1)
+                    buf.data[buf.size] = 1 if _bit(<const unsigned char*>views[3 * k + 2].buf, i) else 0
+                    buf.size += 1
                 else:
                     width = 4 if tag == TAG_INT32 else 8
-                    buf.put(<char*>views[3 * k + 2].buf + i * width, width)
+                    memcpy(buf.data + buf.size, <char*>views[3 * k + 2].buf + i * width, width)
+                    buf.size += width
             if buf.size > max_bytes and row > start:
                 buf.size = row_start
                 break
