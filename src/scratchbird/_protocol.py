@@ -119,12 +119,12 @@ class ClientProtocol:
         self._result: Optional[Result] = None
         self._decoder = None
         self._extra_ready = 0
+        self._copy_open = False         # between COPY_IN_RESPONSE and the COPY's READY
         self._req_raw_text = raw_text
         self._req_adapters = None
         self._read_rows = rowcodec.read_data_rows
         self._rd_cache: dict = {}
         self._frame_cache: dict = {}
-        self._copy_open = False         # between COPY_IN_RESPONSE and the COPY's READY
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
