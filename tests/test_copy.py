@@ -253,3 +253,30 @@ def test_text_copy_refuses_names_it_cannot_carry(text_conn):
         with text_conn.cursor().copy(f"COPY {name} FROM STDIN", columns=["a=b"]) as copy:
             copy.write_row((1,))
     assert_usable(text_conn)
+
+
+def _sbcp(rows):
+    """An SBCP v1 packet (REFERENCE 7.8) of rows given as [(name, value or None), ...]."""
+    import struct
+    out = [b"SBCP\x01\x00\x00\x00", struct.pack("<I", len(rows))]
+    for row in rows:
+        out.append(struct.pack("<I", len(row)))
+        for name, value in row:
+            raw = b"" if value is None else value.encode()
+            out += [struct.pack("<I", len(name)), name.encode(), bytes([value is None]),
+                    struct.pack("<I", len(raw)), raw]
+    return b"".join(out)
+
+
+def test_dev_server_takes_sbcp_packets(conn, profile):
+    name = table(conn, "id integer, note text")
+    cur = conn.cursor()
+    with cur.copy(f"COPY {name} (id, note) FROM STDIN") as copy:
+        copy.write(_sbcp([[("id", "1"), ("note", "a b")], [("id", "2"), ("note", None)]]))
+        copy.write(_sbcp([[("id", "3"), ("note", "c")]]))
+    assert cur.rowcount == 3 and cur.server_report == report_for(profile, 3)
+    assert rows_of(conn, name) == [(1, "a b"), (2, None), (3, "c")]
+    with pytest.raises(DataError, match="malformed"):
+        with cur.copy(f"COPY {name} (id, note) FROM STDIN") as copy:
+            copy.write(_sbcp([[("id", "4")]])[:-1])
+    assert_usable(conn)
