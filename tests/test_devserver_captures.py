@@ -302,11 +302,7 @@ def check_frame(ctx: Context, index: int, expected: dict, actual) -> None:
 # ---------------------------------------------------------------- the replay
 
 
-# The dev server does not emulate COPY yet (issue 9): strict, so the mark must go with it.
-_PENDING = {name: "dev-server COPY FROM STDIN is not emulated yet (issue 9)"
-            for name in ("14_copy_text.json", "15_copy_binary_sbnr.json")}
-_REPLAYS = [pytest.param(n, marks=pytest.mark.xfail(reason=_PENDING[n], strict=True))
-            if n in _PENDING else n for n in CAPTURE_FILES]
+_REPLAYS = CAPTURE_FILES
 
 
 @pytest.mark.parametrize("name", _REPLAYS)

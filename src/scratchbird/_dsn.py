@@ -41,6 +41,7 @@ class ConnectParams:
     application_name: Optional[str] = None
     search_path: Optional[str] = None
     binary_transfer: bool = True
+    binary_copy: bool = True   # offer feature 8: COPY rows as binary SBNR packets
     compression: str = "off"
     parse_json: bool = False   # binary JSON/JSONB values parsed with json.loads
     # driver options (keyword arguments or DSN keys)
@@ -200,7 +201,8 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
                 raise ProgrammingError(f"connection option 'port': {value} is out of range")
         elif key in ("connect_timeout", "socket_timeout", "statement_timeout"):
             value = _parse_timeout(key, value)
-        elif key in ("binary_transfer", "raw_text", "parse_json", "report_rows", "log_parameters"):
+        elif key in ("binary_transfer", "binary_copy", "raw_text", "parse_json", "report_rows",
+                     "log_parameters"):
             value = _parse_bool(key, value)
         elif key == "null_markers":
             value = _parse_markers(value)

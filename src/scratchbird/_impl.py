@@ -26,3 +26,11 @@ else:
     raise ImportError(f"SCRATCHBIRD_IMPL must be 'c' or 'python', not {IMPL!r}")
 
 __all__ = ["IMPL", "bincodec", "framing", "literals", "rowcodec"]
+
+# COPY row encoders (issue 9): chosen the same way, kept apart from the list above.
+if IMPL == "c":
+    from scratchbird._compiled import copycodec
+else:
+    from scratchbird._pure import copycodec
+
+__all__ += ["copycodec"]

@@ -83,7 +83,8 @@ class Response:
     """Everything a request produced up to its READY (``done`` is False while a
     streaming read has returned early)."""
 
-    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done")
+    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done",
+                 "copy_in")
 
     def __init__(self, results: List[Result]) -> None:
         self.results = results
@@ -93,6 +94,8 @@ class Response:
         self.pong: Optional[bytes] = None
         self.notifications: list = []
         self.done = False
+        # (format, window_bytes) of a COPY_IN_RESPONSE: the server waits for COPY frames
+        self.copy_in: Optional[tuple] = None
 
     def __repr__(self) -> str:
         return f"Response(results={self.results!r}, error={self.error!r}, done={self.done})"
@@ -140,6 +143,7 @@ class ClientProtocol:
         self._result: Optional[Result] = None
         self._decoder = None
         self._extra_ready = 0
+        self._copy_open = False         # between COPY_IN_RESPONSE and the COPY's READY
         self._req_raw_text = raw_text
         self._req_adapters = None
         self._read_rows = rowcodec.read_data_rows
@@ -316,6 +320,8 @@ class ClientProtocol:
             raise InterfaceError("the connection handshake has not finished")
         if self.broken:
             raise OperationalError("the connection is broken")
+        if self._copy_open:
+            raise InterfaceError("a COPY is in progress on this connection; finish it first")
         self._response = Response([])
         self._result = None
         self._decoder = None
@@ -389,6 +395,58 @@ class ClientProtocol:
         self._begin()
         self._cancel_request = True
         return self._frame(c.CANCEL, cm.encode_cancel(cancel_id, target))
+    # ------------------------------------------------------------ COPY FROM STDIN (7.8)
+
+    @property
+    def copy_open(self) -> bool:
+        """True from COPY_IN_RESPONSE until the COPY's READY: only COPY frames may go out."""
+        return self._copy_open
+
+    def copy_data_frame(self, payload: bytes) -> bytes:
+        """COPY_DATA: one text chunk or one SBNR/SBCP packet (REFERENCE 7.8)."""
+        self._check_copy()
+        return self._frame(c.COPY_DATA, payload)
+
+    def copy_done_frame(self) -> bytes:
+        """COPY_DONE (empty): the server answers with the import report and READY."""
+        self._check_copy()
+        return self._frame(c.COPY_DONE)
+
+    def copy_fail_frame(self, reason: str) -> bytes:
+        """COPY_FAIL with an lpstr reason: the server drops the whole COPY (57014)."""
+        self._check_copy()
+        return self._frame(c.COPY_FAIL, cm.lpstr(reason.encode("utf-8", "replace")))
+
+    def _check_copy(self) -> None:
+        if not self._copy_open:
+            raise InterfaceError("no COPY is in progress")
+
+    def fence_frame(self, payload: bytes) -> bytes:
+        """A PING sent after a COPY ended early: the server answers every COPY frame sent
+        after the one it refused with ASYNC-011 + READY (12.D); ``read_fence`` drops those
+        replies up to this PING's PONG, so the stream is in step again."""
+        return self._frame(c.PING, payload)
+
+    def read_fence(self, payload: bytes) -> Optional[bool]:
+        """Consume the replies before the fence's PONG. True at the PONG, None for more bytes."""
+        while True:
+            frame = self._next_frame()
+            if frame is None:
+                return None
+            t = frame.msg_type
+            if t == c.PONG and bytes(frame.payload) == payload:
+                return True
+            if t == c.READY:
+                self._apply_ready(sm.parse_ready(frame.payload), frame)
+            elif t == c.ERROR:
+                fields = sm.parse_error(frame.payload)
+                if "ASYNC-011" not in (fields.get("M"), fields.get("D")):
+                    self.broken = True
+                    raise ProtocolError(f"unexpected error while closing a failed COPY: {fields}")
+            else:
+                self.broken = True
+                raise ProtocolError(f"unexpected {c.MESSAGE_NAMES.get(t, hex(t))} frame while "
+                                    "closing a failed COPY")
 
     @property
     def busy(self) -> bool:
@@ -545,6 +603,16 @@ class ClientProtocol:
                 self._in_cancel_reply = True
                 self.cancel_outcomes.append(sm.parse_cancelled(frame.payload))
                 del self.cancel_outcomes[:-8]          # keep the last few
+            elif t == c.COPY_IN_RESPONSE and not self._copy_open and not response.results:
+                # The server now waits for COPY frames (7.8): hand the Response back
+                # unfinished; the report, COMMAND_COMPLETE and READY follow COPY_DONE.
+                try:
+                    response.copy_in = sm.parse_copy_in_response(frame.payload)
+                except ValueError as exc:
+                    self.broken = True
+                    raise ProtocolError(f"malformed COPY_IN_RESPONSE: {exc}") from None
+                self._copy_open = True
+                return response
             elif t in (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE, c.TXN_STATUS,
                        c.PARAMETER_DESCRIPTION, c.SBLR_COMPILED):
                 continue
@@ -556,6 +624,7 @@ class ClientProtocol:
     def _finish(self) -> Response:
         response = self._response
         response.done = True
+        self._copy_open = False
         self._response = None
         self._result = None
         self._decoder = None

@@ -101,6 +101,8 @@ class Connection(TransactionMixin, LifecycleMixin):
             allow_cleartext=tls or params.sslmode == "disable",
             null_markers=params.null_markers, raw_text=params.raw_text,
             compression=params.compression == "zstd", binary=params.binary_transfer,
+            features=c.CLIENT_OFFERED_FEATURES & ~(
+                0 if params.binary_copy else c.FEATURE_BINARY_COPY),
             json_loads=json.loads if params.parse_json else None)
         try:
             transport.settimeout(params.connect_timeout)
@@ -183,6 +185,8 @@ class Connection(TransactionMixin, LifecycleMixin):
         ``timeout``: seconds until the request is cancelled (lifecycle/_cancel.py)."""
         with self._lock:
             proto = self._check_open()
+            if proto.copy_open:     # refused before anything is sent: the COPY goes on
+                raise InterfaceError("a COPY is in progress on this connection; finish it first")
             if self._streaming is not None:
                 self._drain_stream()
             debug = log.isEnabledFor(logging.DEBUG)
@@ -284,6 +288,9 @@ class Connection(TransactionMixin, LifecycleMixin):
             log_sql=log_sql, log_params=log_params)   # never the merged SQL: it has values
         if not self._autocommit:
             self._in_transaction = True
+        if response.copy_in is not None and not response.done:
+            from scratchbird.bulk._copy import refuse_plain_copy
+            refuse_plain_copy(self)
         return response
 
     def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,
@@ -407,6 +414,16 @@ class Connection(TransactionMixin, LifecycleMixin):
         cur = self.cursor()
         cur.execute(sql, params)
         return max(cur.rowcount, 0), cur.lastrowid
+
+    def load(self, table: str, data: Any, *, columns=None, create: bool = False,
+             batch_rows: int = 50_000, progress=None) -> int:
+        """Load rows into ``table`` with COPY FROM STDIN; returns the rows inserted.
+        ``data``: tuples, dicts, a CSV or Parquet path or file, a pandas or Polars
+        DataFrame, Arrow data (see ``scratchbird.bulk._load``). Not committed unless
+        autocommit is on."""
+        from scratchbird.bulk._load import load
+        return load(self, table, data, columns=columns, create=create, batch_rows=batch_rows,
+                    progress=progress)
 
     def quote_literal(self, value: Any) -> str:
         return literals.render_literal(value)

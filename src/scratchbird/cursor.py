@@ -275,6 +275,17 @@ class Cursor:
         self._select(self._index + 1)
         return True
 
+    def copy(self, statement: str, *, columns: Optional[Sequence[str]] = None,
+             format: str = "auto", batch_rows: int = 50_000, progress=None):
+        """COPY FROM STDIN (REFERENCE 7.8): ``with cur.copy("COPY t (a, b) FROM STDIN") as
+        copy: copy.write_row((1, "x"))``. Binary SBNR rows when the server offers them,
+        else text lines; ``rowcount`` and ``server_report`` are set when the block ends,
+        and an exception in the block abandons the whole COPY. See ``bulk.Copy``."""
+        from scratchbird.bulk._copy import Copy
+        self._check()
+        return Copy(self, statement, columns=columns, format=format, batch_rows=batch_rows,
+                    progress=progress)
+
     # ------------------------------------------------------------ results
 
     @property

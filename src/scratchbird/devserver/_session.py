@@ -44,6 +44,7 @@ from ._startup import (
 )
 from . import _binary_params, _binary_results, _full_auth    # the full profile (protocol.md 4)
 from ._watch import BAD_INPUT, RequestWatch
+from . import _copy                                             # COPY FROM STDIN (7.8)
 
 __all__ = ["Profile", "PROFILES", "SessionConfig", "Session"]
 
@@ -118,6 +119,7 @@ class Session:
         self.compressor = None          # full profile: a Compressor once bit 0 is granted (2.4)
         self._held: collections.deque = collections.deque()   # frames read during a request
         self.watch: Optional[RequestWatch] = None              # CANCEL / lost peer (_watch)
+        self.copy_in: Optional[_copy.CopyIn] = None     # the COPY in progress (7.8)
         self._handlers: Dict[int, Callable] = {
             C.STARTUP: self._on_startup, C.AUTH_RESPONSE: self._on_unsupported,
             C.QUERY: self._on_query, C.PARSE: self._on_parse, C.BIND: self._on_bind,
@@ -312,6 +314,7 @@ class Session:
         self.portals.clear()
         self.options.clear()
         self.trace = None
+        self.copy_in = None
 
     def _on_startup(self, frame, payload) -> None:
         if self.es is not None:                 # a second STARTUP restarts the handshake
@@ -382,6 +385,9 @@ class Session:
             return
         self._txn_mismatch(frame, "QUERY")
         query = parse_query(payload)
+        if _copy.is_copy_from_stdin(query.sql):
+            self._start_copy(query.sql)
+            return
         flags = query.flags | self._script_trailer_flags(payload)
         script = bool(flags & 0x180) or statement_separators(query.sql) > 0
         if flags & 0x10:
@@ -786,8 +792,14 @@ class Session:
                     "LOB locators are not implemented in this release")
         self._ready(3)
 
+    def _start_copy(self, sql: str) -> None:
+        _copy.start(self, sql)
+
     def _on_copy(self, frame, payload) -> None:
-        """COPY is not emulated: no COPY is ever in progress (7.8)."""
+        """COPY frames (7.8, ``_copy``); with no COPY in progress, ASYNC-011 (12.B.7.7)."""
+        if self.copy_in is not None:
+            _copy.on_frame(self, frame, payload)
+            return
         if frame.msg_type == C.COPY_FAIL:
             self._error("57014", "SBSQL.COPY.CLIENT_ABORTED", "client aborted the active COPY stream")
         else:

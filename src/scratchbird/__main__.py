@@ -1,0 +1,6 @@
+"""``python -m scratchbird``: the command line (scratchbird.cli)."""
+import sys
+
+from scratchbird.cli._run import run
+
+sys.exit(run())
