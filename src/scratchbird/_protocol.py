@@ -59,10 +59,12 @@ class Response:
     """Everything a request produced up to its READY (``done`` is False while a
     streaming read has returned early)."""
 
-    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done")
+    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done",
+                 "parameter_types")
 
     def __init__(self, results: List[Result]) -> None:
         self.results = results
+        self.parameter_types: Optional[List[int]] = None   # PARAMETER_DESCRIPTION (5.3)
         self.error: Optional[Error] = None
         self.ready: Optional[sm.Ready] = None
         self.parameters: Dict[str, str] = {}
@@ -396,6 +398,14 @@ class ClientProtocol:
         parts.append(self._frame(c.SYNC))
         return b"".join(parts)
 
+    def pipeline_frames(self, messages, *, raw_text: Optional[bool] = None,
+                        adapters=None) -> bytes:
+        """An extended-protocol request: ``(msg_type, payload)`` pairs framed into one
+        write (REFERENCE 5; the caller ends it with SYNC, whose READY ends the response).
+        The prepared-statement layer (``scratchbird.prepared``) builds the messages."""
+        self._begin(raw_text, adapters)
+        return b"".join([self._frame(msg_type, payload) for msg_type, payload in messages])
+
     def read_response(self, row_limit: Optional[int] = None) -> Optional[Response]:
         """Consume received frames of the current request; the Response at its READY.
 
@@ -465,8 +475,10 @@ class ClientProtocol:
                 self.parameters.update(status)
             elif t == c.NOTIFICATION:
                 response.notifications.append(sm.parse_notification(frame.payload))
+            elif t == c.PARAMETER_DESCRIPTION:
+                response.parameter_types = sm.parse_parameter_description(frame.payload, self.layout)
             elif t in (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE, c.TXN_STATUS,
-                       c.PARAMETER_DESCRIPTION, c.CANCEL_ACK, c.CANCELLED, c.SBLR_COMPILED):
+                       c.CANCEL_ACK, c.CANCELLED, c.SBLR_COMPILED):
                 continue
             else:
                 self.broken = True

@@ -46,6 +46,7 @@ class Connection:
         self._streaming: Optional[Response] = None
         self.adapters = AdaptersMap(_global_adapters)
         self.closed = False
+        self._statement_cache = None
         self._open()
 
     # ------------------------------------------------------------ opening
@@ -312,6 +313,23 @@ class Connection:
         if response.error:
             raise response.error
         return response.parameters
+
+    @property
+    def statement_cache(self):
+        """The prepared-statement cache (scratchbird.prepared.StatementCache): ``stats()``
+        and ``clear()`` (session resets call it)."""
+        if self._statement_cache is None:
+            from scratchbird.prepared import StatementCache
+            self._statement_cache = StatementCache(self._params.statement_cache_size,
+                                                   self._params.prepare_threshold)
+        return self._statement_cache
+
+    def prepare(self, sql: str, name: Optional[str] = None):
+        """A server-side prepared statement (scratchbird.prepared.PreparedStatement):
+        ``execute(params)``, ``executemany(seq)``, ``parameters``, ``close()``."""
+        from scratchbird.prepared import PreparedStatement
+        self._check_open()
+        return PreparedStatement(self, sql, name)
 
     def execute(self, sql: str, params: Any = None):
         """Shortcut: a new cursor, executed (as psycopg 3 and sqlite3)."""

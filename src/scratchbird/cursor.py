@@ -7,6 +7,7 @@ from scratchbird._binary_params import plan_binary
 from scratchbird._columns import ColumnInfo, column_info, describe
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
+from scratchbird.prepared._statement import array_bind_candidate, execute_cached, executemany_array
 from scratchbird.adapters import AdaptersMap
 from scratchbird.errors import InterfaceError
 
@@ -57,12 +58,22 @@ class Cursor:
 
     # ------------------------------------------------------------ executing
 
-    def execute(self, operation: str, parameters: Any = None) -> "Cursor":
+    def execute(self, operation: str, parameters: Any = None, *,
+                prepare: Optional[bool] = None) -> "Cursor":
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
-        numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249."""
+        numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249.
+        ``prepare``: True runs it as a prepared statement, False never does, None lets
+        the statement cache decide (``prepare_threshold``, see scratchbird.prepared)."""
         self._check()
         parameters = self.adapters.dump_params(parameters)
         row_limit = self.itersize if self.stream else None
+        if prepare is not False:
+            response = execute_cached(self, operation, parameters, prepare)
+            if response is not None:
+                self._load(response)
+                if response.done and response.error is not None:
+                    raise response.error
+                return self
         plan = None
         if parameters is not None and self.connection.binary_values:
             plan = plan_binary(operation, [parameters])
@@ -81,6 +92,11 @@ class Cursor:
         """Run ``operation`` once per parameter set. The statements travel many to a
         QUERY (the server splits them, REFERENCE 4.1), so this costs few round trips."""
         self._check()
+        if array_bind_candidate(self, operation):     # REFERENCE 5.8, scratchbird.prepared
+            seq_of_parameters = list(seq_of_parameters)
+            if executemany_array(self, operation,
+                                 [self.adapters.dump_params(p) for p in seq_of_parameters]):
+                return self
         if self.connection.binary_values:
             param_sets = [self.adapters.dump_params(p) for p in seq_of_parameters]
             plan = plan_binary(operation, param_sets) if param_sets else None
