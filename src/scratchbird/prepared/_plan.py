@@ -39,6 +39,7 @@ _QUOTED = re.compile(r"'(?:[^']|'')*'\Z", re.DOTALL)
 # The only shapes an unquoted numeric text may take (checked again after rendering).
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
 _QMARK = _pure_literals._QMARK
+_EXACT_TEXT_TYPES = (type(None), bool, int, Decimal, str)
 
 
 def text_value(value: Any) -> Optional[Tuple[int, Optional[bytes]]]:
@@ -60,7 +61,8 @@ def text_value(value: Any) -> Optional[Tuple[int, Optional[bytes]]]:
     if isinstance(value, Decimal):
         return _numeric(OID_NUMERIC, literals.render_literal(value))
     if isinstance(value, str):
-        _pure_literals._check_sendable(value, "a string parameter")
+        if _pure_literals._UNSENDABLE.search(value) is not None:
+            return None     # NUL or a lone surrogate: the literal path raises its error
         return OID_TEXT, value.encode("utf-8")
     if isinstance(value, (bytes, bytearray, memoryview, tuple)):
         return None     # X'..' and IN lists are SQL syntax, not a quoted text
@@ -137,10 +139,15 @@ class StatementPlan:
             raise AssertionError("placeholder mismatch went unreported")
         return values
 
-    def text_values(self, params: Any) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
-        """``(oids, texts)`` for a text BIND, or None if a value needs the literal path."""
+    def text_values(self, params: Any, exact_only: bool = False
+                    ) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
+        """``(oids, texts)`` for a text BIND, or None if a value needs the literal path.
+        ``exact_only`` also refuses types whose text form loses anything a binary value
+        keeps (floats' -0.0 and every type beyond None, bool, int, Decimal and str)."""
         oids, texts = [], []
         for value in self.ordered(params):
+            if exact_only and not isinstance(value, _EXACT_TEXT_TYPES):
+                return None
             item = text_value(value)
             if item is None:
                 return None

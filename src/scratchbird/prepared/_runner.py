@@ -95,12 +95,25 @@ def encode_values(conn, plan: StatementPlan, params: Any):
     return oids, values, formats if oids else ()
 
 
+def _reuse_types(stmt: ServerStatement, oids, values):
+    """The statement's parsed types when these values fit them: a NULL is NULL under any
+    type, so a NULL where the parse had a type needs no new PARSE."""
+    parsed = stmt.oids
+    if parsed is None or parsed == oids or len(parsed) != len(oids):
+        return oids
+    for have, want, value in zip(parsed, oids, values):
+        if have != want and value is not None:
+            return oids
+    return parsed
+
+
 def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *,
                   row_limit: Optional[int] = None, raw_text=None, adapters=None) -> Response:
     """BIND and EXECUTE ``stmt`` once (PARSE first when it is not parsed with these
     types). A BIND the server refuses because it lost the statement is sent again once,
     with PARSE: nothing ran the first time (see the module docstring)."""
     oids, values, formats = encoded
+    oids = _reuse_types(stmt, oids, values)
     for attempt in (0, 1):
         messages = _closes(cache)
         parsed = stmt.oids != oids
@@ -140,6 +153,7 @@ def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: S
         size, end = 0, start
         while end < len(encoded_rows) and (end == start or size < BATCH_BYTES):
             oids, values, formats = encoded_rows[end]
+            oids = _reuse_types(stmt, oids, values)
             if stmt.oids != oids:
                 messages.append(_parse(cache, stmt, oids))
                 stmt.oids = oids

@@ -131,7 +131,8 @@ def _run_many(conn, cache, stmt: ServerStatement, param_sets, cur):
         return True
     plan = stmt.plan
     if _runner.array_bind_allowed(conn) and _runner.is_rowset_insert(plan):
-        rows = [plan.text_values(p) for p in param_sets]
+        exact = conn._proto.binary_values
+        rows = [plan.text_values(p, exact) for p in param_sets]
         if all(row is not None for row in rows):
             total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
                                                  adapters=cur.adapters)
@@ -198,7 +199,9 @@ def executemany_array(cur, sql: str, param_sets) -> bool:
         return False
     cache: StatementCache = conn.statement_cache
     plan, entry = cache.plan(sql)
-    rows = [plan.text_values(p) for p in param_sets]
+    # Binary sessions keep their exact binary path for types whose text is lossy.
+    exact = conn._proto.binary_values
+    rows = [plan.text_values(p, exact) for p in param_sets]
     if any(row is None for row in rows):
         return False
     with conn._lock:
