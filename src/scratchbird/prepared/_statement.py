@@ -155,14 +155,14 @@ def execute_cached(cur, sql: str, params: Any, prepare: Optional[bool]):
     cache: StatementCache = conn.statement_cache
     if prepare is None and (params is None or cache.prepare_threshold is None):
         return None                 # statements without parameters are not auto-prepared
-    plan, entry = cache.plan(sql)
-    if not plan.preparable or (params is None and plan.param_count) \
-            or not cache.wants_prepare(entry, prepare):
-        return None
-    encoded = _runner.encode_values(conn, plan, params)
-    if encoded is None:
-        return None
     with conn._lock:
+        plan, entry = cache.plan(sql)
+        if not plan.preparable or (params is None and plan.param_count) \
+                or not cache.wants_prepare(entry, prepare):
+            return None
+        encoded = _runner.encode_values(conn, plan, params)
+        if encoded is None:
+            return None
         if entry is None:           # prepare=True with the cache off: a one-off statement
             stmt = ServerStatement(cache.new_name(), plan)
             cache.live[stmt.name] = stmt
@@ -198,13 +198,13 @@ def executemany_array(cur, sql: str, param_sets) -> bool:
     if not param_sets:
         return False
     cache: StatementCache = conn.statement_cache
-    plan, entry = cache.plan(sql)
-    # Binary sessions keep their exact binary path for types whose text is lossy.
-    exact = conn._proto.binary_values
-    rows = [plan.text_values(p, exact) for p in param_sets]
-    if any(row is None for row in rows):
-        return False
     with conn._lock:
+        plan, entry = cache.plan(sql)
+        # Binary sessions keep their exact binary path for types whose text is lossy.
+        exact = conn._proto.binary_values
+        rows = [plan.text_values(p, exact) for p in param_sets]
+        if any(row is None for row in rows):
+            return False
         if entry is None:
             stmt = ServerStatement(cache.new_name(), plan)
             cache.live[stmt.name] = stmt
