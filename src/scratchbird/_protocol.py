@@ -406,6 +406,17 @@ class ClientProtocol:
         self._begin(raw_text, adapters)
         return b"".join([self._frame(msg_type, payload) for msg_type, payload in messages])
 
+    def prebuilt_request(self, frames: bytes, *, raw_text: Optional[bool] = None,
+                         adapters=None) -> bytes:
+        """Begin a request whose frames were built elsewhere (a cached prepared
+        statement's, ``scratchbird.prepared``; uncompressed sessions only)."""
+        self._begin(raw_text, adapters)
+        return frames
+
+    @property
+    def compressing(self) -> bool:
+        return self._compressor is not None
+
     def read_response(self, row_limit: Optional[int] = None) -> Optional[Response]:
         """Consume received frames of the current request; the Response at its READY.
 

@@ -30,13 +30,14 @@ class ServerStatement:
     """A statement as the server holds it. ``oids`` are the parameter types of its last
     PARSE, or None when it must be parsed (again) before the next BIND."""
 
-    __slots__ = ("name", "plan", "oids", "description")
+    __slots__ = ("name", "plan", "oids", "description", "bind_heads")
 
     def __init__(self, name: str, plan: StatementPlan) -> None:
         self.name = name
         self.plan = plan
         self.oids: Optional[Tuple[int, ...]] = None
         self.description = None      # the RowDescription of its last result, once seen
+        self.bind_heads: Dict[Tuple[int, ...], bytes] = {}   # formats -> BIND payload head
 
     def __repr__(self) -> str:
         return f"<ServerStatement {self.name!r} parsed={self.oids is not None}>"
@@ -66,6 +67,8 @@ class StatementCache:
         # array bind must close the other rowset INSERTs of its width (REFERENCE 5.8).
         self.live: Dict[str, ServerStatement] = {}
         self._pending_close: List[str] = []
+        # (session id, autocommit) -> the constant frames around a BIND (_runner)
+        self.request_frames: Dict[Tuple[bytes, bool], Tuple[bytes, bytes]] = {}
         self.hits = self.misses = self.prepares = self.reprepares = self.evictions = 0
 
     def __len__(self) -> int:
@@ -143,6 +146,10 @@ class StatementCache:
         if entry is not None and entry.statement is not None:
             entry.statement.oids = None
             entry.statement.description = None
+
+    @property
+    def has_pending_closes(self) -> bool:
+        return bool(self._pending_close)
 
     def take_pending_closes(self) -> List[str]:
         names, self._pending_close = self._pending_close, []

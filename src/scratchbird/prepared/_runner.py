@@ -15,11 +15,12 @@ nothing runs, so the runner can re-prepare and send again.
 from __future__ import annotations
 
 import re
+import struct
 from typing import Any, List, Optional, Sequence, Tuple
 
 from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
-from scratchbird._impl import arraybind
+from scratchbird._impl import arraybind, requestcodec
 from scratchbird._protocol import Response
 from scratchbird.prepared._cache import ServerStatement, StatementCache
 from scratchbird.prepared._plan import StatementPlan, unify_text_rows
@@ -95,6 +96,34 @@ def encode_values(conn, plan: StatementPlan, params: Any):
     return oids, values, formats if oids else ()
 
 
+def _bind_head(stmt: ServerStatement, formats) -> bytes:
+    head = stmt.bind_heads.get(formats)
+    if head is None:
+        head = cm.lpstr("") + cm.lpstr(stmt.name) + struct.pack(f"<H{len(formats)}H", len(formats), *formats)
+        stmt.bind_heads[formats] = head
+    return head
+
+
+def _send_bind(conn, cache: StatementCache, stmt: ServerStatement, values, formats,
+               row_limit, raw_text, adapters) -> Response:
+    """The common case, a parsed statement and nothing else to send: its request in one
+    compiled call (``requestcodec.bind_request``) around the session's constant frames."""
+    proto = conn._proto
+    key = (proto.session_id, conn._autocommit)
+    frames = cache.request_frames.get(key)
+    if frames is None:
+        frames = (proto._frame(*_CLOSE_UNNAMED_PORTAL),
+                  proto._frame(*_execute_message(conn)) + proto._frame(*_SYNC))
+        cache.request_frames[key] = frames
+    request = requestcodec.bind_request(frames[0], proto.session_id, _bind_head(stmt, formats),
+                                        values, frames[1])
+    response = conn._request(lambda p: p.prebuilt_request(
+        request, raw_text=raw_text, adapters=adapters or conn.adapters), row_limit)
+    if not conn._autocommit:
+        conn._in_transaction = True
+    return response
+
+
 def _reuse_types(stmt: ServerStatement, oids, values):
     """The statement's parsed types when these values fit them: a NULL is NULL under any
     type, so a NULL where the parse had a type needs no new PARSE."""
@@ -115,14 +144,18 @@ def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *
     oids, values, formats = encoded
     oids = _reuse_types(stmt, oids, values)
     for attempt in (0, 1):
-        messages = _closes(cache)
         parsed = stmt.oids != oids
-        if parsed:
-            messages.append(_parse(cache, stmt, oids))
-        messages += [_CLOSE_UNNAMED_PORTAL,
-                     (c.BIND, cm.encode_bind("", stmt.name, values, formats)),
-                     _execute_message(conn), _SYNC]
-        response = _send(conn, messages, row_limit, raw_text, adapters)
+        if not parsed and not cache.has_pending_closes and not conn._proto.compressing:
+            response = _send_bind(conn, cache, stmt, values, formats, row_limit, raw_text,
+                                  adapters)
+        else:
+            messages = _closes(cache)
+            if parsed:
+                messages.append(_parse(cache, stmt, oids))
+            messages += [_CLOSE_UNNAMED_PORTAL,
+                         (c.BIND, cm.encode_bind("", stmt.name, values, formats)),
+                         _execute_message(conn), _SYNC]
+            response = _send(conn, messages, row_limit, raw_text, adapters)
         error = response.error if response.done else None
         if attempt == 0 and not parsed and _is_lost_statement(error):
             cache.reprepares += 1
