@@ -50,6 +50,8 @@ def text_value(value: Any) -> Optional[Tuple[int, Optional[bytes]]]:
     cls = type(value)
     if cls is bool:
         return OID_BOOL, b"TRUE" if value else b"FALSE"
+    if cls is int and _INT8_MIN <= value <= _INT8_MAX:
+        return OID_INT8, int.__repr__(value).encode("ascii")    # digits and a sign only
     if cls is int or (isinstance(value, int) and not isinstance(value, bool)):
         number = int(value)
         text = literals.render_literal(number)

@@ -153,7 +153,7 @@ def execute_cached(cur, sql: str, params: Any, prepare: Optional[bool]):
     value that needs literals). ``params`` are already dumped by the cursor's adapters."""
     conn = cur.connection
     cache: StatementCache = conn.statement_cache
-    if prepare is None and (params is None or cache.prepare_threshold is None):
+    if prepare is None and (params is None or cache.prepare_threshold is None or not cache.size):
         return None                 # statements without parameters are not auto-prepared
     with conn._lock:
         plan, entry = cache.plan(sql)
