@@ -42,7 +42,7 @@ def _operation(c: Contender, sc: Scenario) -> Tuple[Callable, Optional[Callable]
         return (lambda: (c.round_trips(sc.rows), None)), None
     if sc.kind == "prepared":
         ids = random.Random(4).choices(range(1000), k=sc.rows)
-        return (lambda: (c.prepared_lookups(sc.sql, ids), None)), None
+        return (lambda: (len(ids), c.prepared_lookups(sc.sql, ids))), None
     if sc.kind in ("insert", "insert_columns"):
         rows = insert_rows(sc.rows)
         columns = [name for name, _type in INSERT_COLUMNS]
