@@ -59,3 +59,17 @@ def test_bad_values_are_refused_with_the_same_message(twin):
         _built(twin, "s", ["text"], (0,), False)
     with pytest.raises(ProgrammingError, match="at most 65535"):
         _built(twin, "s", [None] * 70000, (0,), False)
+
+
+@pytest.mark.parametrize("twin", TWINS)
+def test_bind_frame_reproduces_reference_11_21b(twin):
+    """REFERENCE 11.21's BIND ("s1", one binary i64 7): the payload byte for byte, and the
+    header as the driver writes it (sequence and txn_id 0, REFERENCE 0 item 12, 12.A.2)."""
+    from tests.conftest import REFERENCE, require_shared
+    from tests.sbwp_material import SECTION11_SESSION, load_reference_dumps
+    require_shared()
+    dump = load_reference_dumps(REFERENCE)["11.21b"]
+    head = cm.lpstr("") + cm.lpstr("s1") + cm._U16.pack(1) + cm._U16.pack(1)
+    out = twin.bind_request(b"", SECTION11_SESSION, head, [(7).to_bytes(8, "little")], b"")
+    assert out[40:] == dump.data[40:]
+    assert out[:12] == dump.data[:12] and out[16:32] == dump.data[16:32]
