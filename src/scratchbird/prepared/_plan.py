@@ -3,12 +3,10 @@ how a parameter set becomes BIND values.
 
 Two value forms, chosen by the session (docs/protocol.md, "Prepared statements"):
 
-- **text** (today's server, REFERENCE 5.2 and 8.6): every value is UTF-8 text in format 0.
-  The server splices OIDs 16/20/21/23/700/701/1700 *unquoted*, so the driver declares such
-  an OID only for a value it has checked is a real ``bool``, ``int``, finite ``float`` or
-  finite ``Decimal`` and rendered itself; everything else goes as quoted text (OID 25).
-  Floats and temporal values are never sent in the server's binary form (it prints
-  floats with 6 digits and garbles dates, REFERENCE 5.2).
+- **text** (today's server, REFERENCE 5.2 and 8.6): every value is UTF-8 text in format 0,
+  by ``textparams`` (twins; the rules are in ``scratchbird._pure.textparams``): numeric
+  and boolean OIDs, which the server splices unquoted, only for real numbers and booleans
+  the driver rendered itself; quoted text (OID 25) for everything else.
 - **binary** (sessions that negotiated binary values): ``bincodec.encode_param`` as the
   unprepared binary path does (``scratchbird._binary_params``).
 
@@ -17,81 +15,24 @@ text) makes ``bind_values`` return None: the caller then renders literals into a
 """
 from __future__ import annotations
 
-import re
-from decimal import Decimal
 from typing import Any, List, Optional, Sequence, Tuple
 
 from scratchbird._binary_params import _placeholders, _rewrite, _values_in_order
 from scratchbird._constants import param_type_oid
-from scratchbird._impl import bincodec, literals
+from scratchbird._impl import bincodec, literals, textparams
 from scratchbird._pure import literals as _pure_literals
 from scratchbird.errors import DataError
 
 __all__ = ["StatementPlan", "plan_statement", "text_value", "OID_BOOL", "OID_INT8",
            "OID_FLOAT8", "OID_NUMERIC", "OID_TEXT", "UNQUOTED_OIDS"]
 
-OID_BOOL, OID_INT8, OID_FLOAT8, OID_NUMERIC, OID_TEXT = 16, 20, 701, 1700, 25
 # REFERENCE 8.6: text values of these OIDs are spliced verbatim, without quotes.
 UNQUOTED_OIDS = frozenset((16, 20, 21, 23, 700, 701, 1700))
-_INT8_MIN, _INT8_MAX = -(1 << 63), (1 << 63) - 1
-# What a quoted string literal from the renderer looks like ('...', quotes doubled).
-_QUOTED = re.compile(r"'(?:[^']|'')*'\Z", re.DOTALL)
-# The only shapes an unquoted numeric text may take (checked again after rendering).
-_NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+OID_BOOL, OID_INT8, OID_FLOAT8, OID_NUMERIC, OID_TEXT = (
+    textparams.OID_BOOL, textparams.OID_INT8, textparams.OID_FLOAT8, textparams.OID_NUMERIC,
+    textparams.OID_TEXT)
+text_value = textparams.text_value
 _QMARK = _pure_literals._QMARK
-_EXACT_TEXT_TYPES = (type(None), bool, int, Decimal, str)
-
-
-def text_value(value: Any) -> Optional[Tuple[int, Optional[bytes]]]:
-    """``(oid, utf8_text_or_None)`` for one value in text format, or None when the value
-    cannot travel as plain text (the caller renders literals instead)."""
-    if value is None:
-        return OID_TEXT, None
-    cls = type(value)
-    if cls is bool:
-        return OID_BOOL, b"TRUE" if value else b"FALSE"
-    if cls is int and _INT8_MIN <= value <= _INT8_MAX:
-        return OID_INT8, int.__repr__(value).encode("ascii")    # digits and a sign only
-    if cls is int or (isinstance(value, int) and not isinstance(value, bool)):
-        number = int(value)
-        text = literals.render_literal(number)
-        oid = OID_INT8 if _INT8_MIN <= number <= _INT8_MAX else OID_NUMERIC
-        return _numeric(oid, text)
-    if isinstance(value, float):
-        text = literals.render_literal(float(value))
-        return _numeric(OID_FLOAT8, text)
-    if isinstance(value, Decimal):
-        return _numeric(OID_NUMERIC, literals.render_literal(value))
-    if isinstance(value, str):
-        if _pure_literals._UNSENDABLE.search(value) is not None:
-            return None     # NUL or a lone surrogate: the literal path raises its error
-        return OID_TEXT, value.encode("utf-8")
-    if isinstance(value, (bytes, bytearray, memoryview, tuple)):
-        return None     # X'..' and IN lists are SQL syntax, not a quoted text
-    try:
-        literal = literals.render_literal(value)
-    except DataError:
-        raise
-    except Exception:
-        return None
-    # Dates, times, UUIDs, Json...: the renderer's text without its type keyword (the
-    # engine casts quoted text by the column, REFERENCE 8.6). Only a plain quoted
-    # literal qualifies; anything else (INTERVAL '...', casts) goes the literal way.
-    head, _, quoted = literal.partition(" '")
-    if quoted and head.isalpha() and head.isupper():
-        literal = "'" + quoted
-    if not _QUOTED.match(literal):
-        return None
-    return OID_TEXT, literal[1:-1].replace("''", "'").encode("utf-8")
-
-
-def _numeric(oid: int, text: str) -> Tuple[int, bytes]:
-    """A number the driver rendered itself goes unquoted only if it looks like one."""
-    if _NUMBER.match(text):
-        return oid, text.encode("ascii")
-    if _QUOTED.match(text):                 # 'NaN', 'Infinity': quoted text
-        return OID_TEXT, text[1:-1].encode("ascii")
-    raise DataError(f"numeric parameter rendered as {text!r}, which is not a number")
 
 
 class StatementPlan:
@@ -143,19 +84,9 @@ class StatementPlan:
 
     def text_values(self, params: Any, exact_only: bool = False
                     ) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
-        """``(oids, texts)`` for a text BIND, or None if a value needs the literal path.
-        ``exact_only`` also refuses types whose text form loses anything a binary value
-        keeps (floats' -0.0 and every type beyond None, bool, int, Decimal and str)."""
-        oids, texts = [], []
-        for value in self.ordered(params):
-            if exact_only and not isinstance(value, _EXACT_TEXT_TYPES):
-                return None
-            item = text_value(value)
-            if item is None:
-                return None
-            oids.append(item[0])
-            texts.append(item[1])
-        return tuple(oids), texts
+        """``(oids, texts)`` for a text BIND, or None if a value needs the literal path
+        (``textparams.text_row``; ``exact_only``: only types whose text is exact)."""
+        return textparams.text_row(self.ordered(params), exact_only)
 
     def binary_values(self, params: Any) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
         """``(oids, values)`` for a binary BIND, or None if a value needs the literal path."""
