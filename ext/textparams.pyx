@@ -10,6 +10,7 @@ from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.unicode cimport PyUnicode_AsUTF8String
 from libc.math cimport isfinite
 
+from datetime import date as _date
 from decimal import Decimal
 
 from scratchbird._pure import textparams as _pure
@@ -25,6 +26,7 @@ cdef bytes _B_TRUE = b"TRUE", _B_FALSE = b"FALSE"
 cdef tuple _EXACT = (type(None), bool, int, Decimal, str)
 _float_repr = float.__repr__
 _int_repr = int.__repr__
+_date_iso = _date.isoformat
 
 
 def text_row(values, bint exact_only=False):
@@ -58,6 +60,10 @@ def text_row(values, bint exact_only=False):
                 oids.append(_TEXT)
                 continue
             return None
+        elif cls is _date and not exact_only:      # DATE 'iso' in the pure twin
+            oids.append(_TEXT)
+            texts.append(PyUnicode_AsUTF8String(_date_iso(value)))
+            continue
         elif cls is float and not exact_only:
             if isfinite(PyFloat_AS_DOUBLE(value)):
                 oids.append(_FLOAT8)

@@ -308,3 +308,13 @@ def test_connect_options(devserver):
             conn.execute("SELECT ? AS v", (i,))
         assert conn.statement_cache.stats()["size"] == 0
         assert conn.cursor().execute("SELECT ? AS v", (1,), prepare=True).fetchall() == [(1,)]
+
+
+def test_parameters_that_do_not_fit_raise_the_literal_paths_error(conn):
+    cur = conn.cursor()
+    for params in [(1, 2), [], {"a": 1}, "ab"]:
+        with pytest.raises(ProgrammingError):
+            cur.execute("SELECT ? AS a", params, prepare=True)
+    with pytest.raises(ProgrammingError):
+        cur.execute("SELECT :a AS a", {"b": 1}, prepare=True)
+    assert cur.execute("SELECT :a AS a", {"a": 3}, prepare=True).fetchall() == [(3,)]

@@ -74,6 +74,10 @@ class StatementPlan:
     def ordered(self, params: Any) -> List[Any]:
         """The parameter values in slot order; the literal path's ProgrammingError when
         they do not fit the placeholders."""
+        cls = type(params)
+        if (cls is tuple or cls is list) and self.style == _QMARK \
+                and len(params) == self.param_count:
+            return params                               # the common case, as it is
         if self.style is None:
             literals.merge_params(self.sql, params)     # raises if parameters were given
             return []
