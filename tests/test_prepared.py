@@ -46,15 +46,8 @@ def _parse_names(spy):
 
 def _named_parses(spy) -> int:
     """PARSEs of named statements (the full profile's unprepared binary path sends an
-    unnamed PARSE with every parameterised QUERY-less request)."""
+    unnamed PARSE with every parameterised execute)."""
     return sum(1 for name in _parse_names(spy) if name)
-
-
-def _parse_oids(payload: bytes):
-    pos = 4 + struct.unpack_from("<I", payload)[0]
-    pos += 4 + struct.unpack_from("<I", payload, pos)[0]
-    count, _ = struct.unpack_from("<HH", payload, pos)
-    return list(struct.unpack_from(f"<{count}I", payload, pos + 4))
 
 
 # ------------------------------------------------------------ explicit statements
