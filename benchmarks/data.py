@@ -178,6 +178,8 @@ class DataSet:
             "CREATE TABLE bench_int1k AS SELECT i::BIGINT AS i FROM generate_series(0, 999) AS g(i)",
             f"CREATE TABLE bench_wide AS {_wide_select(n6)}",
             f"CREATE TABLE bench_insert ({insert_cols})",
+            "CREATE TABLE bench_items AS SELECT i::INTEGER AS id, concat('item ', i) AS name, "
+            "(i * 1.25)::DECIMAL(10,2) AS price FROM generate_series(0, 999) AS g(i)",
         ]
 
 

@@ -1,8 +1,9 @@
 """The scenarios: what each one fetches or sends, how often, and at which size.
 
 A scenario is data, not code: its ``kind`` says which contender operation runs it
-(``fetch``: execute + fetchall, ``roundtrip``: ``SELECT 1``, ``insert``: executemany of
-INSERTs then commit), ``sql`` what runs, and ``inner`` how many times one timed sample
+(``fetch``: execute + fetchall, ``roundtrip``: ``SELECT 1``, ``prepared``: one prepared
+statement run with a random id each time, ``insert``: executemany of INSERTs then commit,
+``insert_columns``: the same with a column list), ``sql`` what runs, and ``inner`` how many times one timed sample
 repeats it (small results are repeated so one sample lasts long enough to time).
 
 ``profile`` names the dev server's wire profile the figures are for: ``sbsql`` (today's
@@ -58,16 +59,18 @@ class Sizes:
     inner_2: int
     inner_3: int
     round_trips_4: int
+    lookups_4b: int
     rows_5: int
+    rows_5b: int
     rows_6: int
     iterate_rows: int
     repeats: int
 
 
 FULL = Sizes(rows_1=1_000_000, rows_1a=1_000_000, rows_1b=1_000_000, inner_2=20, inner_3=200, round_trips_4=10_000,
-             rows_5=1_000, rows_6=100_000, iterate_rows=10_000_000, repeats=5)
+             lookups_4b=10_000, rows_5=1_000, rows_5b=100_000, rows_6=100_000, iterate_rows=10_000_000, repeats=5)
 QUICK = Sizes(rows_1=100_000, rows_1a=100_000, rows_1b=100_000, inner_2=5, inner_3=50, round_trips_4=2_000,
-              rows_5=1_000, rows_6=10_000, iterate_rows=2_000_000, repeats=3)
+              lookups_4b=2_000, rows_5=1_000, rows_5b=10_000, rows_6=10_000, iterate_rows=2_000_000, repeats=3)
 
 
 def sizes_for(quick: bool, rows: Optional[int] = None, iterate_rows: Optional[int] = None,
@@ -108,8 +111,17 @@ def build(sizes: Sizes, profile: str = PROFILE) -> Dict[str, Scenario]:
                  floor=True),
         Scenario("4", f"SELECT 1 round trip, x {sizes.round_trips_4:,}", "roundtrip",
                  "round trips", "SELECT 1", sizes.round_trips_4),
+        Scenario("4b", f"prepared lookup by random id, x {sizes.lookups_4b:,}", "prepared",
+                 "round trips", "SELECT * FROM bench_items WHERE id = $1", sizes.lookups_4b,
+                 table="bench_items",
+                 note="one prepared statement (psycopg prepare_threshold=0, asyncpg "
+                      "Connection.prepare, scratchbird conn.prepare); 1,000-row table"),
         Scenario("5", f"executemany {sizes.rows_5:,} x 7-col INSERT", "insert",
                  "rows", "", sizes.rows_5, table="bench_insert", note="then commit"),
+        Scenario("5b", f"executemany {sizes.rows_5b:,} x 7-col INSERT, column list", "insert_columns",
+                 "rows", "", sizes.rows_5b, table="bench_insert",
+                 note="INSERT INTO t (cols) VALUES (...): scratchbird's array bind (REFERENCE 5.8); "
+                      "then commit"),
         Scenario("6", f"fetch {sizes.rows_6:,} x 100 cols", "fetch", "rows",
                  "SELECT * FROM bench_wide", sizes.rows_6, table="bench_wide", floor=True,
                  note="50 integers and 50 texts"),
@@ -119,7 +131,7 @@ def build(sizes: Sizes, profile: str = PROFILE) -> Dict[str, Scenario]:
     return out
 
 
-ORDER = ("1", "1a", "1b", "2", "3", "4", "5", "6")
+ORDER = ("1", "1a", "1b", "2", "3", "4", "4b", "5", "5b", "6")
 SCENARIOS = build(FULL)
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import json
 import pickle
+import random
 import sys
 import time
 import traceback
@@ -41,10 +42,14 @@ def _operation(c: Contender, sc: Scenario) -> Tuple[Callable, Optional[Callable]
         return (lambda: c.fetch_repeated(sc.sql, sc.inner)), None
     if sc.kind == "roundtrip":
         return (lambda: (c.round_trips(sc.rows), None)), None
-    if sc.kind == "insert":
+    if sc.kind == "prepared":
+        ids = random.Random(4).choices(range(1000), k=sc.rows)
+        return (lambda: (len(ids), c.prepared_lookups(sc.sql, ids))), None
+    if sc.kind in ("insert", "insert_columns"):
         rows = insert_rows(sc.rows)
         columns = [name for name, _type in INSERT_COLUMNS]
-        return ((lambda: (c.insert_many(sc.table, columns, rows), None)),
+        listed = sc.kind == "insert_columns"
+        return ((lambda: (c.insert_many(sc.table, columns, rows, listed), None)),
                 (lambda: c.execute(f"DELETE FROM {sc.table}")))
     raise ValueError(f"unknown scenario kind {sc.kind!r}")
 
@@ -54,7 +59,11 @@ def _check(c: Contender, sc: Scenario, product, data_dir: Optional[str]) -> dict
     if sc.kind == "roundtrip":
         got = c.as_tuples(sc.sid, c.fetch("SELECT 1"))
         return {"ok": got == [(1,)], "what": "SELECT 1 gives [(1,)]"}
-    if sc.kind == "insert":
+    if sc.kind == "prepared":
+        got = c.as_tuples(sc.sid, c.prepared_lookups(sc.sql, [7]))
+        return {"ok": [tuple(r)[:2] for r in got] == [(7, "item 7")],
+                "what": "id 7 gives (7, 'item 7', 8.75)", "got": str(got)[:200]}
+    if sc.kind in ("insert", "insert_columns"):
         got = c.as_tuples(sc.sid, c.fetch(f"SELECT count(*) FROM {sc.table}"))
         return {"ok": got == [(sc.rows,)], "what": f"{sc.rows} rows inserted", "got": str(got)}
     path = Path(data_dir or ".") / f"expected_{sc.sid}.pickle"

@@ -741,6 +741,7 @@ class RecordedConnection:
         self.params = make_params(report_rows=report_rows)
         self.adapters = AdaptersMap(adapters)
         self._descriptions = DescriptionMemory()
+        self.statement_cache = None   # statements without parameters never use it
         self.closed = False
         self._answers = list(replay.responses)
 
@@ -1072,3 +1073,75 @@ def test_copy_frames_match_reference_11_22():
     assert end == 2 and packet == data.payload
     frame = framing.encode_frame(c.COPY_DATA, packet, 5, SECTION11_SESSION, 0x2b)
     assert frame == data.data
+# ---------------------------------------------------------------- d. array bind (capture 16)
+# A list of its own (issue 10), beside NUMBERS: the driver builds the array BIND of 5.8.
+
+ARRAY_BIND_CAPTURES = ["16"]
+CAPTURE_16_ROWS = [(1, "one", 10), (2, None, 20), (3, "three", 30)]
+
+
+def _array_bind_payload(rows, twin):
+    from scratchbird.prepared._plan import StatementPlan, unify_text_rows
+    plan = StatementPlan("INSERT INTO cap_abind_r6 (id, name, qty) VALUES (?, ?, ?)")
+    _oids, texts = unify_text_rows([plan.text_values(row) for row in rows])
+    return twin.encode_array_bind(texts, plan.param_count)
+
+
+@pytest.mark.parametrize("number", ARRAY_BIND_CAPTURES)
+def test_array_bind_packet_matches_capture(captures, number):
+    from scratchbird._pure import arraybind as pure
+    from scratchbird._impl import arraybind
+    cap = captures[number]
+    recorded = [f for f in cap.c2s if f.msg_type == c.BIND][0]
+    for twin in (pure, arraybind):
+        assert _array_bind_payload(CAPTURE_16_ROWS, twin) == recorded.payload   # byte for byte
+
+
+@pytest.mark.parametrize("number", ARRAY_BIND_CAPTURES)
+def test_replay_16_array_bind_through_the_driver(captures, number):
+    """The driver's pipeline frames (ClientProtocol.pipeline_frames) and the recorded
+    replies read by read_response: the report row and ``INSERT 3`` at READY, then the
+    refused packet's error, whose READY comes only with SYNC (REFERENCE 5.8, 12.D)."""
+    cap = captures[number]
+    proto = ClientProtocol(user=cap.user, password=cap.password, database="default",
+                           layout="p1", features=OFFERED, allow_cleartext=True, raw_text=True)
+    frames = list(cap.frames)
+    startup_reply = next(i for i, f in enumerate(frames) if f.msg_type == c.READY)
+    proto.startup_frame()
+    for f in frames[:startup_reply + 1]:
+        if f.dir == "s2c":
+            proto.feed(f.data)
+            proto.advance_handshake()
+    assert proto.handshake_done and proto.negotiated_features & c.FEATURE_ARRAY_BIND
+    requests = [f for f in cap.c2s if f.msg_type in (c.PARSE, c.BIND, c.EXECUTE, c.SYNC)]
+    parse, bind, execute, sync = requests[:4]
+    from scratchbird._impl import arraybind
+    out = proto.pipeline_frames([(c.PARSE, parse.payload),
+                                 (c.BIND, _array_bind_payload(CAPTURE_16_ROWS, arraybind)),
+                                 (c.EXECUTE, cm.encode_execute("", 0)), (c.SYNC, b"")])
+    sent = [f.data[40:] for f in (parse, bind, execute, sync)]
+    reader = framing.FrameReader()
+    reader.feed(out)
+    assert [bytes(fr.payload) for fr in iter(reader.next_frame, None)] == sent
+    replies = iter(f for f in frames[startup_reply + 1:] if f.dir == "s2c")
+
+    def read():
+        while (response := proto.read_response()) is None:
+            proto.feed(next(replies).data)
+        return response
+
+    first = read()
+    assert first.error is None and first.ready.reason == c.READY_COMMAND_COMPLETE
+    (report,) = first.results
+    assert [col.name for col in report.description.columns] == \
+        ["accepted_rows", "inserted_rows", "rejected_rows"]
+    assert report.rows == [("3", "3", "0")] and (report.tag, report.rowcount) == ("INSERT 3", 3)
+    proto.query_frame("SELECT * FROM cap_abind_r6 ORDER BY id")
+    select = read()
+    assert select.results[0].rows[1] == ("2", "<NULL>", "20")
+    bad_bind, bad_sync = [f for f in cap.c2s if f.msg_type in (c.BIND, c.SYNC)][2:4]
+    proto.pipeline_frames([(c.BIND, bad_bind.payload), (c.SYNC, b"")])
+    refused = read()
+    assert refused.results == [] and refused.ready.reason == c.READY_COMMAND_COMPLETE
+    assert (refused.error.sqlstate, refused.error.diag_code) == \
+        ("08P01", "NATIVE_WIRE.PARAMETER.SLOT_BYTES_MISMATCH")

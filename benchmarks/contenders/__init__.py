@@ -75,8 +75,15 @@ class Contender:
         """``n`` times ``SELECT 1`` (each fetched); returns n."""
         raise NotImplementedError
 
-    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
-        """executemany of one INSERT per row, then commit; returns the rows inserted."""
+    def insert_many(self, table: str, columns: List[str], rows: List[tuple],
+                    listed: bool = False) -> int:
+        """executemany of one INSERT per row (``listed``: with its column list), then
+        commit; returns the rows inserted."""
+        raise NotImplementedError
+
+    def prepared_lookups(self, sql: str, ids: List[int]) -> list:
+        """Prepare ``sql`` (one ``$1``) once, run it with each id and fetch; returns the
+        last result."""
         raise NotImplementedError
 
     def execute(self, sql: str) -> None:
@@ -115,9 +122,11 @@ class DBAPIContender(Contender):
             cur.fetchall()
         return n
 
-    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
+    def insert_many(self, table: str, columns: List[str], rows: List[tuple],
+                    listed: bool = False) -> int:
         marks = ", ".join(self.placeholder for _ in columns)
-        self.cur.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+        names = f" ({', '.join(columns)})" if listed else ""
+        self.cur.executemany(f"INSERT INTO {table}{names} VALUES ({marks})", rows)
         self.conn.commit()
         return len(rows)
 

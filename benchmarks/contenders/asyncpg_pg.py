@@ -44,14 +44,25 @@ class AsyncpgContender(Contender):
             return n
         return self._run(body())
 
-    def insert_many(self, table: str, columns: List[str], rows: List[tuple]) -> int:
+    def insert_many(self, table: str, columns: List[str], rows: List[tuple],
+                    listed: bool = False) -> int:
         marks = ", ".join(f"${k + 1}" for k in range(len(columns)))
+        names = f" ({', '.join(columns)})" if listed else ""
 
         async def body():
             async with self.conn.transaction():
-                await self.conn.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
+                await self.conn.executemany(f"INSERT INTO {table}{names} VALUES ({marks})", rows)
         self._run(body())
         return len(rows)
+
+    def prepared_lookups(self, sql: str, ids) -> list:
+        async def body():
+            stmt = await self.conn.prepare(sql)
+            rows: list = []
+            for i in ids:
+                rows = await stmt.fetch(i)
+            return rows
+        return self._run(body())
 
     def execute(self, sql: str) -> None:
         self._run(self.conn.execute(sql))

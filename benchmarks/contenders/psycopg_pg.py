@@ -32,5 +32,16 @@ class PsycopgContender(DBAPIContender):
         self.conn.commit()
         return n
 
+    def prepared_lookups(self, sql: str, ids) -> list:
+        """``prepare=True``: server-side prepared at once (as prepare_threshold=0)."""
+        cur = self.cur
+        sql = sql.replace("$1", "%s")
+        rows: list = []
+        for i in ids:
+            cur.execute(sql, (i,), prepare=True)
+            rows = cur.fetchall()
+        self.conn.commit()
+        return rows
+
     def close(self) -> None:
         self.conn.close()

@@ -32,6 +32,15 @@ class ScratchbirdContender(DBAPIContender):
         cur.close()
         return n
 
+    def prepared_lookups(self, sql: str, ids) -> list:
+        stmt = self.conn.prepare(sql)
+        cur = self.conn.cursor()
+        rows: list = []
+        for i in ids:
+            rows = stmt.execute((i,), cursor=cur).fetchall()
+        stmt.close()
+        return rows
+
     def as_tuples(self, sid: str, rows: Iterable) -> List[tuple]:
         if sid == "2":      # sbsql sends BLOB as hex text
             return [tuple(bytes.fromhex(v) if isinstance(v, str) else v for v in r) for r in rows]

@@ -51,6 +51,8 @@ class ConnectParams:
     startup_layout: str = "p1"
     statement_timeout: Optional[float] = None   # seconds per statement; 0/None = none
     log_parameters: bool = False   # DEBUG logs show parameter values, not only their types
+    statement_cache_size: int = 64             # scratchbird.prepared: LRU entries
+    prepare_threshold: Optional[int] = 5       # prepared at the n-th use; None: never
     sslmode_explicit: bool = field(default=False, repr=False)
 
     def __repr__(self) -> str:  # dataclass repr minus the password, made explicit
@@ -83,6 +85,19 @@ def _parse_timeout(key: str, value: Any) -> Optional[float]:
     if seconds < 0:
         raise ProgrammingError(f"connection option {key!r} must not be negative")
     return seconds or None  # 0 means no timeout, as in libpq
+
+
+def _parse_count(key: str, value: Any) -> Optional[int]:
+    """A count >= 0; ``prepare_threshold`` also takes None (DSN: ``none``): never."""
+    if key == "prepare_threshold" and (value is None or str(value).strip().lower() in ("none", "")):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ProgrammingError(f"connection option {key!r}: {value!r} is not a whole number") from None
+    if number < 0 or isinstance(value, float) and value != number:
+        raise ProgrammingError(f"connection option {key!r} must be a whole number >= 0")
+    return number
 
 
 def _parse_markers(value: Any) -> Tuple[bytes, ...]:
@@ -188,7 +203,7 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
     """Validated parameters from a DSN and keyword arguments (keywords win)."""
     values = parse_dsn(dsn)
     for key, value in kwargs.items():
-        if value is not None:
+        if value is not None or key == "prepare_threshold":   # None there means "never"
             _set(values, key, value)
     params = ConnectParams()
     for key, value in values.items():
@@ -206,6 +221,8 @@ def make_params(dsn: Optional[str] = None, **kwargs: Any) -> ConnectParams:
             value = _parse_bool(key, value)
         elif key == "null_markers":
             value = _parse_markers(value)
+        elif key in ("statement_cache_size", "prepare_threshold"):
+            value = _parse_count(key, value)
         elif key == "sslmode":
             value = str(value).lower()
             if value not in SSLMODES:

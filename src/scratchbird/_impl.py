@@ -13,7 +13,8 @@ IMPL = os.environ.get("SCRATCHBIRD_IMPL", "c").strip().lower() or "c"
 
 if IMPL == "c":
     try:
-        from scratchbird._compiled import bincodec, framing, literals, rowcodec
+        from scratchbird._compiled import (arraybind, bincodec, copycodec, framing, literals,
+                                           requestcodec, rowcodec, textparams)
     except ImportError as exc:  # pragma: no cover - depends on the build
         raise ImportError(
             "scratchbird: the compiled extensions are not built (SCRATCHBIRD_IMPL=c, the "
@@ -21,16 +22,10 @@ if IMPL == "c":
             "--inplace`), or set SCRATCHBIRD_IMPL=python to use the pure-Python twins. "
             f"Import failed with: {exc}") from exc
 elif IMPL == "python":
-    from scratchbird._pure import bincodec, framing, literals, rowcodec
+    from scratchbird._pure import (arraybind, bincodec, copycodec, framing, literals, requestcodec,
+                                   rowcodec, textparams)
 else:
     raise ImportError(f"SCRATCHBIRD_IMPL must be 'c' or 'python', not {IMPL!r}")
 
-__all__ = ["IMPL", "bincodec", "framing", "literals", "rowcodec"]
-
-# COPY row encoders (issue 9): chosen the same way, kept apart from the list above.
-if IMPL == "c":
-    from scratchbird._compiled import copycodec
-else:
-    from scratchbird._pure import copycodec
-
-__all__ += ["copycodec"]
+__all__ = ["IMPL", "arraybind", "bincodec", "copycodec", "framing", "literals", "requestcodec",
+           "rowcodec", "textparams"]

@@ -84,10 +84,11 @@ class Response:
     streaming read has returned early)."""
 
     __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done",
-                 "copy_in")
+                 "copy_in", "parameter_types")
 
     def __init__(self, results: List[Result]) -> None:
         self.results = results
+        self.parameter_types: Optional[List[int]] = None   # PARAMETER_DESCRIPTION (5.3)
         self.error: Optional[Error] = None
         self.ready: Optional[sm.Ready] = None
         self.parameters: Dict[str, str] = {}
@@ -520,6 +521,25 @@ class ClientProtocol:
         parts.append(self._frame(c.SYNC))
         return b"".join(parts)
 
+    def pipeline_frames(self, messages, *, raw_text: Optional[bool] = None,
+                        adapters=None) -> bytes:
+        """An extended-protocol request: ``(msg_type, payload)`` pairs framed into one
+        write (REFERENCE 5; the caller ends it with SYNC, whose READY ends the response).
+        The prepared-statement layer (``scratchbird.prepared``) builds the messages."""
+        self._begin(raw_text, adapters)
+        return b"".join([self._frame(msg_type, payload) for msg_type, payload in messages])
+
+    def prebuilt_request(self, frames: bytes, *, raw_text: Optional[bool] = None,
+                         adapters=None) -> bytes:
+        """Begin a request whose frames were built elsewhere (a cached prepared
+        statement's, ``scratchbird.prepared``; uncompressed sessions only)."""
+        self._begin(raw_text, adapters)
+        return frames
+
+    @property
+    def compressing(self) -> bool:
+        return self._compressor is not None
+
     @_breaks_on_malformed
     def read_response(self, row_limit: Optional[int] = None) -> Optional[Response]:
         """Consume received frames of the current request; the Response at its READY.
@@ -613,8 +633,10 @@ class ClientProtocol:
                     raise ProtocolError(f"malformed COPY_IN_RESPONSE: {exc}") from None
                 self._copy_open = True
                 return response
+            elif t == c.PARAMETER_DESCRIPTION:
+                response.parameter_types = sm.parse_parameter_description(frame.payload, self.layout)
             elif t in (c.PARSE_COMPLETE, c.BIND_COMPLETE, c.CLOSE_COMPLETE, c.TXN_STATUS,
-                       c.PARAMETER_DESCRIPTION, c.SBLR_COMPILED):
+                       c.SBLR_COMPILED):
                 continue
             else:
                 self.broken = True

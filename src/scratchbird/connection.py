@@ -61,6 +61,7 @@ class Connection(TransactionMixin, LifecycleMixin):
         self._bytes_in = 0
         #: the last report row of a SET TRANSACTION answer (REFERENCE 12.D), or None
         self.server_report: Optional[Dict[str, Any]] = None
+        self._statement_cache = None
         self._open()
 
     # ------------------------------------------------------------ opening
@@ -395,6 +396,23 @@ class Connection(TransactionMixin, LifecycleMixin):
         if response.error:
             raise response.error
         return response.parameters
+
+    @property
+    def statement_cache(self):
+        """The prepared-statement cache (scratchbird.prepared.StatementCache): ``stats()``
+        and ``clear()`` (session resets call it)."""
+        if self._statement_cache is None:
+            from scratchbird.prepared import StatementCache
+            self._statement_cache = StatementCache(self._params.statement_cache_size,
+                                                   self._params.prepare_threshold)
+        return self._statement_cache
+
+    def prepare(self, sql: str, name: Optional[str] = None):
+        """A server-side prepared statement (scratchbird.prepared.PreparedStatement):
+        ``execute(params)``, ``executemany(seq)``, ``parameters``, ``close()``."""
+        from scratchbird.prepared import PreparedStatement
+        self._check_open()
+        return PreparedStatement(self, sql, name)
 
     def execute(self, sql: str, params: Any = None):
         """Shortcut: a new cursor, executed (as psycopg 3 and sqlite3)."""

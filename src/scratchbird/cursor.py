@@ -9,6 +9,7 @@ from scratchbird._columns import ColumnInfo, column_info, describe
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
 from scratchbird._statements import split_statements
+from scratchbird.prepared._statement import array_bind_candidate, execute_cached, executemany_array
 from scratchbird.adapters import AdaptersMap
 from scratchbird.errors import InterfaceError, NotSupportedError, ProgrammingError
 
@@ -72,16 +73,25 @@ class Cursor:
     # ------------------------------------------------------------ executing
 
     def execute(self, operation: str, parameters: Any = None, *,
-                timeout: Optional[float] = None) -> "Cursor":
+                timeout: Optional[float] = None, prepare: Optional[bool] = None) -> "Cursor":
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
         numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249.
         ``timeout``: seconds before the statement is cancelled (QueryCanceledError; see
-        ``Connection.cancel``); default the ``statement_timeout`` connect option."""
+        ``Connection.cancel``); default the ``statement_timeout`` connect option.
+        ``prepare``: True runs it as a prepared statement, False never does, None lets
+        the statement cache decide (``prepare_threshold``, see scratchbird.prepared)."""
         self._check()
         self._statements = split_statements(operation)
         log_params = parameters
         parameters = self.adapters.dump_params(parameters)
         row_limit = self.itersize if self.stream else None
+        if prepare is not False:
+            response = execute_cached(self, operation, parameters, prepare, timeout)
+            if response is not None:
+                self._load(response)
+                if response.done and response.error is not None:
+                    raise response.error
+                return self
         plan = None
         if parameters is not None and self.connection.binary_values:
             plan = plan_binary(operation, [parameters])
@@ -102,6 +112,11 @@ class Cursor:
         """Run ``operation`` once per parameter set. The statements travel many to a
         QUERY (the server splits them, REFERENCE 4.1), so this costs few round trips."""
         self._check()
+        if array_bind_candidate(self, operation):     # REFERENCE 5.8, scratchbird.prepared
+            seq_of_parameters = list(seq_of_parameters)
+            if executemany_array(self, operation,
+                                 [self.adapters.dump_params(p) for p in seq_of_parameters]):
+                return self
         if self.connection.binary_values:
             param_sets = [self.adapters.dump_params(p) for p in seq_of_parameters]
             plan = plan_binary(operation, param_sets) if param_sets else None

@@ -1,0 +1,287 @@
+"""Running prepared statements: pipelines of PARSE, CLOSE, BIND, EXECUTE and SYNC.
+
+Every request is one write ending in SYNC, read to the READY that SYNC brings
+(REFERENCE 5; the protocol handles errors that come without READY and the extra READY
+of a txn-id mismatch, 12.A.2):
+
+    [CLOSE 'S' evicted...] [PARSE name] CLOSE 'P' "" BIND "" name EXECUTE "" SYNC
+
+Why ``CLOSE 'P' ""`` before each BIND: the server keeps the unnamed portal after it ran
+(5.4), and frames after an error are still processed (5). Were a BIND to fail (its
+statement evicted, 5 "Limits"), the EXECUTE behind it would run the *previous* portal
+again. With the portal closed first it gets ``34000 bound portal not found`` instead and
+nothing runs, so the runner can re-prepare and send again.
+"""
+from __future__ import annotations
+
+import re
+import struct
+from typing import Any, List, Optional, Sequence, Tuple
+
+from scratchbird import _client_messages as cm
+from scratchbird import _constants as c
+from scratchbird._impl import arraybind, requestcodec
+from scratchbird._protocol import Response
+from scratchbird.prepared._cache import ServerStatement, StatementCache
+from scratchbird.prepared._plan import StatementPlan, unify_text_rows
+
+__all__ = ["run_statement", "run_many", "run_array_bind", "describe_statement",
+           "close_statement", "is_rowset_insert", "array_bind_allowed"]
+
+_CLOSE_UNNAMED_PORTAL = (c.CLOSE, cm.encode_close("P", ""))
+_SYNC = (c.SYNC, b"")
+# Pipelined writes (and array-bind packets) stay well under the 64 MiB frame limit and
+# the server's 4 MiB per stored portal (REFERENCE 5 "Limits").
+BATCH_BYTES = 4 << 20
+PACKET_BYTES = 1 << 20
+
+# A prepared rowset INSERT (REFERENCE 5.1): a column list and VALUES of markers only.
+_ROWSET_INSERT = re.compile(
+    r"\s*INSERT\s+INTO\s+[^()]+?\s*\([^()]*\)\s*VALUES\s*\(([^()]*)\)\s*;?\s*\Z",
+    re.IGNORECASE | re.DOTALL)
+_MARKER_ITEM = re.compile(r"\s*\$[0-9]+\s*\Z")
+
+
+def is_rowset_insert(plan: StatementPlan) -> bool:
+    if not plan.preparable or not plan.param_count:
+        return False
+    m = _ROWSET_INSERT.match(plan.parse_sql)
+    return bool(m) and all(_MARKER_ITEM.match(item) for item in m.group(1).split(","))
+
+
+def array_bind_allowed(conn) -> bool:
+    """Array bind needs feature 16 granted in a P1 session (REFERENCE 5.8)."""
+    proto = conn._proto
+    return proto.layout == "p1" and bool(proto.negotiated_features & c.FEATURE_ARRAY_BIND)
+
+
+def _is_lost_statement(error) -> bool:
+    # REFERENCE 5 "Limits" and 12.B.6: BIND to a statement the server no longer has.
+    return (error is not None and error.sqlstate == "08P01"
+            and (error.message or "").startswith("invalid BIND payload"))
+
+
+def _execute_message(conn) -> Tuple[int, bytes]:
+    return (c.EXECUTE, cm.encode_execute("", 0, 1 if conn._autocommit else None))
+
+
+def _send(conn, messages, row_limit, raw_text, adapters, timeout=None) -> Response:
+    response = conn._request(lambda proto: proto.pipeline_frames(
+        messages, raw_text=raw_text, adapters=adapters or conn.adapters), row_limit,
+        timeout=timeout or conn._params.statement_timeout)
+    if not conn._autocommit:
+        conn._in_transaction = True
+    return response
+
+
+def _closes(cache: StatementCache) -> List[Tuple[int, bytes]]:
+    return [(c.CLOSE, cm.encode_close("S", name)) for name in cache.take_pending_closes()]
+
+
+def _parse(cache: StatementCache, stmt: ServerStatement, oids) -> Tuple[int, bytes]:
+    cache.prepares += 1
+    return (c.PARSE, cm.encode_parse(stmt.name, stmt.plan.parse_sql, oids))
+
+
+def encode_values(conn, plan: StatementPlan, params: Any):
+    """``(oids, values, formats)`` for one parameter set, or None for the literal path."""
+    if conn._proto.binary_values:
+        encoded = plan.binary_values(params)
+        formats: Tuple[int, ...] = (1,)
+    else:
+        encoded = plan.text_values(params)
+        formats = (0,)
+    if encoded is None:
+        return None
+    oids, values = encoded
+    return oids, values, formats if oids else ()
+
+
+def _bind_head(stmt: ServerStatement, formats) -> bytes:
+    head = stmt.bind_heads.get(formats)
+    if head is None:
+        head = cm.lpstr("") + cm.lpstr(stmt.name) + struct.pack(f"<H{len(formats)}H", len(formats), *formats)
+        stmt.bind_heads[formats] = head
+    return head
+
+
+def _send_bind(conn, cache: StatementCache, stmt: ServerStatement, values, formats,
+               row_limit, raw_text, adapters, timeout=None) -> Response:
+    """The common case, a parsed statement and nothing else to send: its request in one
+    compiled call (``requestcodec.bind_request``) around the session's constant frames."""
+    proto = conn._proto
+    key = (proto.session_id, conn._autocommit)
+    frames = cache.request_frames.get(key)
+    if frames is None:
+        frames = (proto._frame(*_CLOSE_UNNAMED_PORTAL),
+                  proto._frame(*_execute_message(conn)) + proto._frame(*_SYNC))
+        cache.request_frames[key] = frames
+    request = requestcodec.bind_request(frames[0], proto.session_id, _bind_head(stmt, formats),
+                                        values, frames[1])
+    response = conn._request(lambda p: p.prebuilt_request(
+        request, raw_text=raw_text, adapters=adapters or conn.adapters), row_limit,
+        timeout=timeout or conn._params.statement_timeout)
+    if not conn._autocommit:
+        conn._in_transaction = True
+    return response
+
+
+def _reuse_types(stmt: ServerStatement, oids, values):
+    """The statement's parsed types when these values fit them: a NULL is NULL under any
+    type, so a NULL where the parse had a type needs no new PARSE."""
+    parsed = stmt.oids
+    if parsed is None or parsed == oids or len(parsed) != len(oids):
+        return oids
+    for have, want, value in zip(parsed, oids, values):
+        if have != want and value is not None:
+            return oids
+    return parsed
+
+
+def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *,
+                  row_limit: Optional[int] = None, raw_text=None, adapters=None,
+                  timeout: Optional[float] = None) -> Response:
+    """BIND and EXECUTE ``stmt`` once (PARSE first when it is not parsed with these
+    types). A BIND the server refuses because it lost the statement is sent again once,
+    with PARSE: nothing ran the first time (see the module docstring)."""
+    oids, values, formats = encoded
+    oids = _reuse_types(stmt, oids, values)
+    for attempt in (0, 1):
+        parsed = stmt.oids != oids
+        if not parsed and not cache.has_pending_closes and not conn._proto.compressing:
+            response = _send_bind(conn, cache, stmt, values, formats, row_limit, raw_text,
+                                  adapters, timeout)
+        else:
+            messages = _closes(cache)
+            if parsed:
+                messages.append(_parse(cache, stmt, oids))
+            messages += [_CLOSE_UNNAMED_PORTAL,
+                         (c.BIND, cm.encode_bind("", stmt.name, values, formats)),
+                         _execute_message(conn), _SYNC]
+            response = _send(conn, messages, row_limit, raw_text, adapters, timeout)
+        error = response.error if response.done else None
+        if attempt == 0 and not parsed and _is_lost_statement(error):
+            cache.reprepares += 1
+            stmt.oids = None
+            continue
+        break
+    if parsed:
+        stmt.oids = oids
+    if error is not None:
+        # A failed EXECUTE (a schema change, a dropped table) may leave the statement's
+        # types or description stale: parse again at the next use.
+        stmt.oids = None
+        stmt.description = None
+    elif response.results:
+        stmt.description = response.results[-1].description
+    return response
+
+
+def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: Sequence,
+             *, raw_text=None, adapters=None) -> Tuple[int, Optional[Response]]:
+    """BIND + EXECUTE per parameter set, pipelined in batches of about BATCH_BYTES.
+    Rows of one OID signature share a PARSE. Returns ``(rows affected, last response)``;
+    the response of a failed batch comes back with its error set."""
+    total, last = 0, None
+    start = 0
+    while start < len(encoded_rows):
+        messages = _closes(cache)
+        size, end = 0, start
+        while end < len(encoded_rows) and (end == start or size < BATCH_BYTES):
+            oids, values, formats = encoded_rows[end]
+            oids = _reuse_types(stmt, oids, values)
+            if stmt.oids != oids:
+                messages.append(_parse(cache, stmt, oids))
+                stmt.oids = oids
+            messages += [_CLOSE_UNNAMED_PORTAL,
+                         (c.BIND, cm.encode_bind("", stmt.name, values, formats)),
+                         _execute_message(conn)]
+            size += sum(len(v) + 4 for v in values if v is not None) + 96
+            end += 1
+        messages.append(_SYNC)
+        last = _send(conn, messages, None, raw_text, adapters)
+        if last.error is not None:
+            stmt.oids = None     # re-parse at the next use, whatever failed
+            return total, last
+        total += sum(r.rowcount for r in last.results if r.rowcount > 0)
+        start = end
+    return total, last
+
+
+def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows: Sequence,
+                   *, raw_text=None, adapters=None) -> Tuple[int, Optional[Response]]:
+    """executemany of a prepared rowset INSERT by array bind (REFERENCE 5.8, capture 16):
+    PARSE once, then per packet of rows ``CLOSE 'P' "", BIND packet, EXECUTE ""``, and
+    SYNC per write. ``text_rows`` are ``(oids, texts)`` from ``StatementPlan.text_values``.
+
+    The packet names no statement: the server picks the only prepared rowset INSERT of
+    the packet's width. Other such statements the driver keeps are closed first (they are
+    parsed again at their next use)."""
+    oids, rows = unify_text_rows(text_rows)
+    width = stmt.plan.param_count
+    head = _closes(cache)
+    for other in list(cache.live.values()):
+        if other is not stmt and other.plan.param_count == width and is_rowset_insert(other.plan):
+            head.append((c.CLOSE, cm.encode_close("S", other.name)))
+            other.oids = None
+    head.append(_parse(cache, stmt, oids))
+    stmt.oids = None
+    execute = _execute_message(conn)
+    total, last = 0, None
+    for batch in _writes(_packets(rows, width)):
+        messages = head
+        for payload in batch:
+            messages += [_CLOSE_UNNAMED_PORTAL, (c.BIND, payload), execute]
+        messages.append(_SYNC)
+        head = []
+        last = _send(conn, messages, None, raw_text, adapters)
+        if last.error is not None:
+            return total, last
+        stmt.oids = oids
+        total += sum(r.rowcount for r in last.results if r.rowcount > 0)
+    return total, last
+
+
+def _packets(rows, width: int):
+    """Array-bind payloads of about PACKET_BYTES each."""
+    start, size = 0, 0
+    for index, row in enumerate(rows):
+        size += 8 + sum(16 + (0 if v is None else len(v)) for v in row)
+        if size >= PACKET_BYTES:
+            yield arraybind.encode_array_bind(rows[start:index + 1], width)
+            start, size = index + 1, 0
+    if start < len(rows):
+        yield arraybind.encode_array_bind(rows[start:], width)
+
+
+def _writes(packets):
+    """Packets grouped into writes of about BATCH_BYTES."""
+    batch, size = [], 0
+    for payload in packets:
+        batch.append(payload)
+        size += len(payload)
+        if size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def describe_statement(conn, cache: StatementCache, stmt: ServerStatement) -> Response:
+    """PARSE (types left to the server) + DESCRIBE 'S' + SYNC: the parameter count and
+    types (REFERENCE 5.3: PARAMETER_DESCRIPTION only, never a ROW_DESCRIPTION)."""
+    messages = _closes(cache)
+    messages += [_parse(cache, stmt, ()), (c.DESCRIBE, cm.encode_describe("S", stmt.name)), _SYNC]
+    response = _send(conn, messages, None, None, None)
+    stmt.oids = () if response.error is None else None
+    return response
+
+
+def close_statement(conn, cache: StatementCache, stmt: ServerStatement) -> None:
+    """CLOSE 'S' + SYNC (REFERENCE 5.5: always CLOSE_COMPLETE)."""
+    cache.live.pop(stmt.name, None)
+    stmt.oids = None
+    messages = _closes(cache) + [(c.CLOSE, cm.encode_close("S", stmt.name)), _SYNC]
+    response = _send(conn, messages, None, None, None)
+    if response.error is not None:
+        raise response.error
