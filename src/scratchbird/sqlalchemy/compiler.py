@@ -1,0 +1,143 @@
+"""SQL, DDL and type compilers of the SQLAlchemy dialect.
+
+The dev server runs DuckDB, whose SQL is close to PostgreSQL's, so the compilers start from
+SQLAlchemy's PostgreSQL ones and change only what the two servers need (docs/protocol.md,
+"SQLAlchemy dialect"):
+
+* autoincrement primary keys: DuckDB has neither SERIAL nor identity columns, and today's server
+  refuses ``GENERATED ... IDENTITY`` (REFERENCE 12.B, SQL dialect facts), so each such column
+  gets its own sequence, created before and dropped after its table;
+* ``TIMESTAMPTZ`` rather than ``TIMESTAMP WITH TIME ZONE`` (today's server accepts only the
+  short form), ``BLOB`` for LargeBinary, ``DOUBLE PRECISION`` for an unsized Float;
+* ``CREATE TABLE IF NOT EXISTS`` is never emitted (today's server refuses it);
+* no ``FOR UPDATE``: neither server has row locks (DuckDB refuses the clause).
+"""
+from __future__ import annotations
+
+from sqlalchemy import types as sqltypes
+from sqlalchemy.dialects.postgresql.base import (PGCompiler, PGDDLCompiler,
+                                                 PGIdentifierPreparer, PGTypeCompiler)
+
+__all__ = ["SBCompiler", "SBDDLCompiler", "SBTypeCompiler", "SBIdentifierPreparer",
+           "autoincrement_sequence"]
+
+# DECIMAL with no precision would be DuckDB's DECIMAL(18,3), which rounds to 3 places.
+UNSIZED_NUMERIC = "DECIMAL(38, 10)"
+
+
+def autoincrement_sequence(table) -> "str | None":
+    """The name of the sequence behind ``table``'s autoincrement column, or None."""
+    column = table._autoincrement_column
+    if column is None or column.default is not None or column.server_default is not None:
+        return None
+    if column.identity is not None:
+        return None
+    return f"{table.name}_{column.name}_seq"
+
+
+class SBIdentifierPreparer(PGIdentifierPreparer):
+    pass
+
+
+class SBCompiler(PGCompiler):
+    def for_update_clause(self, select, **kw):
+        return ""
+
+
+class SBDDLCompiler(PGDDLCompiler):
+    def _sequence_name(self, table) -> "str | None":
+        name = autoincrement_sequence(table)
+        if name is None:
+            return None
+        if table.schema:
+            return f"{self.preparer.quote_schema(table.schema)}.{self.preparer.quote(name)}"
+        return self.preparer.quote(name)
+
+    def get_column_specification(self, column, **kwargs):
+        table = column.table
+        seq = None
+        if column is table._autoincrement_column and column.primary_key:
+            seq = self._sequence_name(table)
+        if seq is None:
+            spec = super().get_column_specification(column, **kwargs)
+            return spec
+        colspec = self.preparer.format_column(column) + " " + \
+            self.dialect.type_compiler_instance.process(column.type, type_expression=column)
+        literal = seq.replace("'", "''")
+        colspec += f" DEFAULT nextval('{literal}')"
+        if not column.nullable:
+            colspec += " NOT NULL"
+        return colspec
+
+    def visit_create_table(self, create, **kw):
+        text = super().visit_create_table(create, **kw)
+        seq = self._sequence_name(create.element)
+        if seq is not None:
+            # one QUERY, two statements: the server splits them (REFERENCE 4.1)
+            text = f"CREATE SEQUENCE IF NOT EXISTS {seq};\n" + text
+        return text
+
+    def visit_drop_table(self, drop, **kw):
+        text = super().visit_drop_table(drop, **kw)
+        seq = self._sequence_name(drop.element)
+        if seq is not None:
+            text += f";\nDROP SEQUENCE IF EXISTS {seq}"
+        return text
+
+    def get_column_default_string(self, column):
+        return super().get_column_default_string(column)
+
+
+class SBTypeCompiler(PGTypeCompiler):
+    def visit_FLOAT(self, type_, **kw):
+        if type_.precision is not None and type_.precision <= 24:
+            return "REAL"
+        return "DOUBLE PRECISION"
+
+    def visit_float(self, type_, **kw):
+        return self.visit_FLOAT(type_, **kw)
+
+    def visit_double(self, type_, **kw):
+        return "DOUBLE PRECISION"
+
+    def visit_DOUBLE(self, type_, **kw):
+        return "DOUBLE PRECISION"
+
+    def visit_NUMERIC(self, type_, **kw):
+        if type_.precision is None:
+            return UNSIZED_NUMERIC
+        return super().visit_NUMERIC(type_, **kw)
+
+    def visit_DECIMAL(self, type_, **kw):
+        return self.visit_NUMERIC(type_, **kw)
+
+    def visit_numeric(self, type_, **kw):
+        return self.visit_NUMERIC(type_, **kw)
+
+    def visit_TIMESTAMP(self, type_, **kw):
+        return "TIMESTAMPTZ" if type_.timezone else "TIMESTAMP"
+
+    def visit_DATETIME(self, type_, **kw):
+        return self.visit_TIMESTAMP(type_, **kw)
+
+    def visit_TIME(self, type_, **kw):
+        return "TIMETZ" if type_.timezone else "TIME"
+
+    def visit_large_binary(self, type_, **kw):
+        return "BLOB"
+
+    def visit_BYTEA(self, type_, **kw):
+        return "BLOB"
+
+    def visit_JSONB(self, type_, **kw):
+        return "JSON"
+
+    def visit_INTERVAL(self, type_, **kw):
+        return "INTERVAL"
+
+    def visit_TEXT(self, type_, **kw):
+        return "TEXT"
+
+    def visit_enum(self, type_, **kw):
+        # no native ENUM type on today's server: a VARCHAR sized for the longest label
+        return self.visit_VARCHAR(sqltypes.VARCHAR(length=type_.length), **kw)
