@@ -18,6 +18,8 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
 from scratchbird.sqlalchemy.dialect import ScratchbirdDialect
 from scratchbird.sqlalchemy.dataframes import copy_method
 
+# scratchbird:// and its explicit-driver spelling scratchbird+scratchbird://
 _registry.register("scratchbird", "scratchbird.sqlalchemy.dialect", "ScratchbirdDialect")
+_registry.register("scratchbird.scratchbird", "scratchbird.sqlalchemy.dialect", "ScratchbirdDialect")
 
 __all__ = ["ScratchbirdDialect", "copy_method"]

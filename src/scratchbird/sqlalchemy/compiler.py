@@ -14,6 +14,7 @@ SQLAlchemy's PostgreSQL ones and change only what the two servers need (docs/pro
 """
 from __future__ import annotations
 
+from sqlalchemy import schema, sql
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql.base import (PGCompiler, PGDDLCompiler,
                                                  PGIdentifierPreparer, PGTypeCompiler)
@@ -28,10 +29,14 @@ UNSIZED_NUMERIC = "DECIMAL(38, 10)"
 def autoincrement_sequence(table) -> "str | None":
     """The name of the sequence behind ``table``'s autoincrement column, or None."""
     column = table._autoincrement_column
-    if column is None or column.default is not None or column.server_default is not None:
+    if column is None:
         return None
-    if column.identity is not None:
+    if column.server_default is not None and column.server_default is not column.identity:
         return None
+    default = column.default
+    if default is not None and not (isinstance(default, schema.Sequence) and default.optional):
+        return None   # an explicit default or sequence of the application's
+    # an Identity() becomes the same sequence: neither server has identity columns
     return f"{table.name}_{column.name}_seq"
 
 
@@ -40,6 +45,14 @@ class SBIdentifierPreparer(PGIdentifierPreparer):
 
 
 class SBCompiler(PGCompiler):
+    def visit_json_path_getitem_op_binary(self, binary, operator, _cast_applied=False, **kw):
+        # DuckDB takes a JSONPath string after -> / ->> (PostgreSQL's #> / #>> do not exist)
+        if not _cast_applied and binary.type._type_affinity is not sqltypes.JSON:
+            kw["_cast_applied"] = True
+            return self.process(sql.cast(binary, binary.type), **kw)
+        kw["eager_grouping"] = True
+        return self._generate_generic_binary(binary, " -> " if not _cast_applied else " ->> ", **kw)
+
     def for_update_clause(self, select, **kw):
         return ""
 

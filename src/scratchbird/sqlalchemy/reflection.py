@@ -90,8 +90,11 @@ class InformationSchemaReflection:
 
     @reflection.cache
     def get_temp_table_names(self, connection, schema=None, **kw) -> List[str]:
-        return self._table_names(connection, None, "LOCAL TEMPORARY", "table_catalog = 'temp'") + \
-            self._table_names(connection, "main", "BASE TABLE", "table_catalog = 'temp'")
+        if schema is not None and schema != self._schema(connection, None):
+            return []   # temporary tables live in DuckDB's "temp" catalog, beside the default schema
+        rows = _rows(connection, "SELECT table_name FROM information_schema.tables "
+                                 "WHERE table_catalog = 'temp' ORDER BY table_name")
+        return [r[0] for r in rows]
 
     @reflection.cache
     def get_view_names(self, connection, schema=None, **kw) -> List[str]:

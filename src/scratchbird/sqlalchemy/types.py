@@ -277,6 +277,34 @@ class SBJSONB(_PGJSONB, SBJSON):
     pass
 
 
+def json_path(elements: Any) -> str:
+    """A path given as a sequence of keys and indexes, in DuckDB's JSONPath spelling:
+    ``("a", 1, "b")`` -> ``$."a"[1]."b"`` (a str is taken as a path already)."""
+    if isinstance(elements, str):
+        return elements
+    parts = ["$"]
+    for element in elements:
+        if isinstance(element, int) and not isinstance(element, bool):
+            parts.append(f"[{element}]")
+        else:
+            parts.append("." + json.dumps(str(element)))
+    return "".join(parts)
+
+
+class SBJSONPathType(sqltypes.JSON.JSONPathType):
+    def bind_processor(self, dialect) -> Processor:
+        def process(value):
+            return None if value is None else json_path(value)
+        return process
+
+    def literal_processor(self, dialect) -> Processor:
+        string_literal = sqltypes.String().literal_processor(dialect)
+
+        def process(value):
+            return string_literal(json_path(value))
+        return process
+
+
 class SBARRAY(_PGARRAY):
     """Binary values give lists; text values of today's server give DuckDB's list text,
     parsed as JSON where that works (numbers, booleans, nested lists)."""
@@ -322,6 +350,7 @@ colspecs = {
     sqltypes.JSON: SBJSON,
     _PGJSON: SBJSON,
     _PGJSONB: SBJSONB,
+    sqltypes.JSON.JSONPathType: SBJSONPathType,
     sqltypes.ARRAY: SBARRAY,
     _PGARRAY: SBARRAY,
 }
