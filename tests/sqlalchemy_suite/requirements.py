@@ -71,3 +71,29 @@ class Requirements(SuiteRequirements):
     @property
     def named_constraints(self):
         return exclusions.closed()   # DuckDB drops CONSTRAINT names and generates its own
+
+    @property
+    def delete_parent_after_child_in_one_transaction(self):
+        # DuckDB checks foreign keys against the transaction's starting state: deleting the
+        # child rows and then the parent rows in one transaction fails (a documented DuckDB
+        # foreign-key limitation); JoinTest's fixture does exactly that between tests
+        return exclusions.closed()
+
+    @property
+    def temp_table_names(self):
+        return exclusions.open()
+
+    @property
+    def unique_constraint_reflection(self):
+        # reflected, but DuckDB drops the constraint names the suite matches on
+        return exclusions.closed()
+
+    @property
+    def implements_get_lastrowid(self):
+        # COMMAND_COMPLETE's last_insert_id is always 0 (REFERENCE 12.A.18); primary keys
+        # come back through RETURNING instead
+        return exclusions.closed()
+
+    @property
+    def supports_distinct_on(self):
+        return exclusions.open()

@@ -44,7 +44,24 @@ class SBIdentifierPreparer(PGIdentifierPreparer):
     pass
 
 
+# The driver's named placeholders are :[A-Za-z_][A-Za-z0-9_]* (README, Parameters): every
+# other character of a bind name is escaped; SQLAlchemy maps the names back.
+_BIND_ESCAPES = {ch: "_" for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^`{|}~ "}
+_BIND_ESCAPES.update({"%": "P", "(": "A", ")": "Z", ":": "C", "/": "S", "?": "Q", "-": "M"})
+
+
 class SBCompiler(PGCompiler):
+    bindname_escape_characters = _BIND_ESCAPES
+
+    def bindparam_string(self, name, escaped_from=None, **kw):
+        if not escaped_from and name[:1].isdigit():
+            # a placeholder name cannot start with a digit: escape it as SQLAlchemy
+            # escapes other characters, so the parameter maps back
+            escaped_from = name
+            name = "p" + self._bind_translate_re.sub(
+                lambda m: self._bind_translate_chars[m.group(0)], name)
+        return super().bindparam_string(name, escaped_from=escaped_from, **kw)
+
     def visit_json_path_getitem_op_binary(self, binary, operator, _cast_applied=False, **kw):
         # DuckDB takes a JSONPath string after -> / ->> (PostgreSQL's #> / #>> do not exist)
         if not _cast_applied and binary.type._type_affinity is not sqltypes.JSON:

@@ -99,16 +99,22 @@ class DialectCursor:
             return ()   # a text query: no names to give, and no rows
         return None
 
+    def _no_rows(self) -> bool:
+        # SQLAlchemy's buffered strategy of stream_results prefetches before it looks at
+        # the description: a statement without rows then reads as an empty result
+        description = self.description   # may set _synthetic
+        return description is None or self._synthetic is not None
+
     def fetchone(self):
-        return None if self._synthetic is not None else self._cursor.fetchone()
+        return None if self._no_rows() else self._cursor.fetchone()
 
     def fetchmany(self, size: Optional[int] = None) -> List[tuple]:
-        if self._synthetic is not None:
+        if self._no_rows():
             return []
         return self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()
 
     def fetchall(self) -> List[tuple]:
-        return [] if self._synthetic is not None else self._cursor.fetchall()
+        return [] if self._no_rows() else self._cursor.fetchall()
 
     def __iter__(self):
         return iter(self.fetchone, None)

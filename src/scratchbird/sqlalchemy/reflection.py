@@ -109,6 +109,7 @@ class InformationSchemaReflection:
             raise exc.NoSuchTableError(view_name)
         return rows[0][0]
 
+    @reflection.cache
     def has_table(self, connection, table_name, schema=None, **kw) -> bool:
         self._ensure_has_table_connection(connection)
         rows = _rows(connection, "SELECT 1 FROM information_schema.tables WHERE table_name = :name "
@@ -118,6 +119,8 @@ class InformationSchemaReflection:
         return bool(rows)
 
     def has_index(self, connection, table_name, index_name, schema=None, **kw) -> bool:
+        if not self.has_table(connection, table_name, schema, **kw):
+            return False
         return any(ix["name"] == index_name
                    for ix in self.get_indexes(connection, table_name, schema, **kw))
 

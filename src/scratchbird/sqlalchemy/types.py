@@ -205,6 +205,8 @@ class SBInterval(_PGINTERVAL):
 
 class SBUuid(sqltypes.Uuid):
     def bind_processor(self, dialect) -> Processor:
+        if not self.native_uuid:
+            return super().bind_processor(dialect)   # CHAR(32) hex, SQLAlchemy's own
         if self.as_uuid:
             return None   # the driver sends uuid.UUID natively
 
@@ -213,6 +215,8 @@ class SBUuid(sqltypes.Uuid):
         return process
 
     def result_processor(self, dialect, coltype) -> Processor:
+        if not self.native_uuid:
+            return super().result_processor(dialect, coltype)
         if self.as_uuid:
             return _text_to(lambda t: uuid.UUID(t.strip()), uuid.UUID)
 
