@@ -22,6 +22,25 @@ from sqlalchemy.testing.plugin.pytestplugin import *  # noqa: E402,F401,F403
 
 _SERVER = None
 
+# Suite tests that no requirement gates, skipped by test id, each for the server feature it
+# misses (docs/protocol.md, "SQLAlchemy dialect").
+_RENAMED_CONSTRAINTS = ("DuckDB replaces CONSTRAINT names with generated ones, and the suite "
+                        "matches reflected constraints by the names it gave")
+_NO_STRING_LENGTH = "DuckDB keeps no VARCHAR/CHAR length (character_maximum_length is NULL)"
+KNOWN_GAPS = {
+    "test_get_multi_foreign_keys[False-": _RENAMED_CONSTRAINTS,
+    "test_long_convention_name[pk-": _RENAMED_CONSTRAINTS,
+    "test_string_length_reflection": _NO_STRING_LENGTH,
+    "test_reflect_table_temp_table": _NO_STRING_LENGTH,
+    "test_ss_cursor_status[for_update_string]": "no FOR UPDATE: DuckDB has no row locks",
+    "test_truediv_divisor[numeric_38_digit_divisor": (
+        "an unsized NUMERIC is DECIMAL(38,10) (DuckDB's decimals end at 38 digits): too "
+        "narrow for a 38-digit integer"),
+    "test_truediv_divisor[numeric_tiny_divisor": (
+        "an unsized NUMERIC is DECIMAL(38,10) (DuckDB's decimals end at 38 digits): too "
+        "narrow for a divisor of 1e-38"),
+}
+
 
 def pytest_configure(config):
     """Start the dev server first, then hand its URL to SQLAlchemy's plugin."""
@@ -35,6 +54,14 @@ def pytest_configure(config):
         cur.execute("CREATE SCHEMA test_schema")
         cur.execute("CREATE SCHEMA test_schema_2")
     _plugin.pytest_configure(config)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    _plugin.pytest_collection_modifyitems(session, config, items)
+    for item in items:
+        for fragment, reason in KNOWN_GAPS.items():
+            if fragment in item.nodeid:
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def pytest_unconfigure(config):

@@ -97,3 +97,15 @@ class Requirements(SuiteRequirements):
     @property
     def supports_distinct_on(self):
         return exclusions.open()
+
+    @property
+    def views(self):
+        return exclusions.open()
+
+    @property
+    def view_column_reflection(self):
+        return exclusions.open()
+
+    @property
+    def view_reflection(self):
+        return exclusions.open()

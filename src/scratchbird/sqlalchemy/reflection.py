@@ -237,7 +237,7 @@ class InformationSchemaReflection:
         for name, unique, expressions in rows:
             if isinstance(expressions, str):
                 expressions = [e.strip() for e in expressions.strip("[]").split(",") if e.strip()]
-            columns = [e.strip('"') for e in expressions]
+            columns = [e.strip().strip("'").strip('"') for e in expressions]
             indexes.append({"name": name, "unique": bool(unique), "column_names": columns})
         return indexes
 
