@@ -14,6 +14,10 @@ SHARED = Path(os.environ.get("SCRATCHBIRD_SHARED", REPO.parent / "shared"))
 REFERENCE = SHARED / "sbwp" / "REFERENCE.md"
 CAPTURES = SHARED / "sbwp" / "captures"
 
+# SQLAlchemy's compliance suite has its own conftest and pytest options: run it on its own
+# (`.ci/run` does), never inside this session.
+collect_ignore = ["sqlalchemy_suite"]
+
 USER = "sb"
 PASSWORD = "s3cret-pw"
 
