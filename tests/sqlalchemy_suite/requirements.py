@@ -3,11 +3,32 @@
 Every exclusion names the server feature that is missing; ``exclusions.closed()`` turns a
 group of suite tests off, ``exclusions.open()`` on.
 """
+import os
+
 from sqlalchemy.testing import exclusions
 from sqlalchemy.testing.requirements import SuiteRequirements
 
 
+# conftest.py starts the dev server with this profile: "full" (the v1.1 spec) by default, or
+# "sbsql" (today's server's text values and NULL forms)
+PROFILE = os.environ.get("SCRATCHBIRD_SA_PROFILE", "full")
+
+
+def _not_on_sbsql():
+    return exclusions.closed() if PROFILE == "sbsql" else exclusions.open()
+
+
 class Requirements(SuiteRequirements):
+    @property
+    def empty_strings_varchar(self):
+        # today's server sends a zero-length value for NULL too: '' reads back as None
+        # (REFERENCE 12.A.1)
+        return _not_on_sbsql()
+
+    @property
+    def empty_strings_text(self):
+        return _not_on_sbsql()
+
     @property
     def schemas(self):
         return exclusions.open()
@@ -44,7 +65,9 @@ class Requirements(SuiteRequirements):
 
     @property
     def array_type(self):
-        return exclusions.open()
+        # text values cannot carry a list parameter, and today's server refuses array
+        # columns (REFERENCE 12.B, SQL dialect facts): arrays need binary values
+        return _not_on_sbsql()
 
     @property
     def uuid_data_type(self):

@@ -273,6 +273,8 @@ class SBJSON(_PGJSON):
         def process(value):
             if value is None or isinstance(value, (dict, list, bool, int, float)):
                 return value
+            if isinstance(value, decimal.Decimal):   # a JSON number typed numeric (8.2)
+                return loads(str(value))
             return loads(_json_text(value))
         return process
 
