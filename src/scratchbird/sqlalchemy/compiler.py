@@ -139,9 +139,6 @@ class SBDDLCompiler(PGDDLCompiler):
             text += f";\nDROP SEQUENCE IF EXISTS {seq}"
         return text
 
-    def get_column_default_string(self, column):
-        return super().get_column_default_string(column)
-
 
 class SBTypeCompiler(PGTypeCompiler):
     def visit_FLOAT(self, type_, **kw):
