@@ -16,6 +16,10 @@ SHARED = DATA                                      # kept for older imports: the
 REFERENCE = DATA / "reference_vectors.json"       # REFERENCE 11 and 12.B dumps (make_reference_vectors.py)
 CAPTURES = DATA / "captures"
 
+# SQLAlchemy's compliance suite has its own conftest and pytest options: run it on its own
+# (`.ci/run` does), never inside this session.
+collect_ignore = ["sqlalchemy_suite"]
+
 USER = "sb"
 PASSWORD = "s3cret-pw"
 

@@ -10,6 +10,7 @@
 twins ("python") are in use; set ``SCRATCHBIRD_IMPL`` before import to choose.
 """
 from scratchbird._impl import IMPL
+from scratchbird._version import __version__
 from scratchbird._impl import literals as _literals
 from scratchbird.adapters import AdaptersMap, adapters
 from scratchbird.binary_types import Geometry, Interval, Jsonb, Range
@@ -23,7 +24,6 @@ from scratchbird.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, 
                                DateFromTicks, Json, SqlLiteral, Time, TimeFromTicks,
                                Timestamp, TimestampFromTicks)
 
-__version__ = "0.1.0"
 
 apilevel = "2.0"
 threadsafety = 1      # threads may share the module, not connections
@@ -39,5 +39,5 @@ __all__ = [
     "ProgrammingError", "NotSupportedError", "Date", "Time", "Timestamp", "DateFromTicks",
     "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER",
     "DATETIME", "ROWID", "Json", "SqlLiteral", "adapters", "AdaptersMap",
-    "Interval", "Range", "Jsonb", "Geometry", "QueryCanceledError",
+    "Interval", "Range", "Jsonb", "Geometry", "QueryCanceledError", "__version__",
 ]
