@@ -13,7 +13,7 @@ IMPL = os.environ.get("SCRATCHBIRD_IMPL", "c").strip().lower() or "c"
 
 if IMPL == "c":
     try:
-        from scratchbird._compiled import bincodec, framing, literals, rowcodec
+        from scratchbird._compiled import arrowcodec, bincodec, framing, literals, rowcodec
     except ImportError as exc:  # pragma: no cover - depends on the build
         raise ImportError(
             "scratchbird: the compiled extensions are not built (SCRATCHBIRD_IMPL=c, the "
@@ -21,8 +21,8 @@ if IMPL == "c":
             "--inplace`), or set SCRATCHBIRD_IMPL=python to use the pure-Python twins. "
             f"Import failed with: {exc}") from exc
 elif IMPL == "python":
-    from scratchbird._pure import bincodec, framing, literals, rowcodec
+    from scratchbird._pure import arrowcodec, bincodec, framing, literals, rowcodec
 else:
     raise ImportError(f"SCRATCHBIRD_IMPL must be 'c' or 'python', not {IMPL!r}")
 
-__all__ = ["IMPL", "bincodec", "framing", "literals", "rowcodec"]
+__all__ = ["IMPL", "arrowcodec", "bincodec", "framing", "literals", "rowcodec"]

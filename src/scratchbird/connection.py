@@ -208,25 +208,42 @@ class Connection:
             response = self._read(_DRAIN_ROWS)
 
     def _execute_sql(self, sql: str, row_limit: Optional[int] = None, *,
-                     raw_text: Optional[bool] = None, adapters=None) -> Response:
+                     raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
         if self._proto is not None and self._proto.binary_values:
             flags |= c.QUERY_FLAG_BINARY_RESULT
         response = self._request(lambda proto: proto.query_frame(
-            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit)
+            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters, row_sink=row_sink),
+            row_limit)
         if not self._autocommit:
             self._in_transaction = True
         return response
 
     def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,
-                          raw_text: Optional[bool] = None, adapters=None) -> Response:
+                          raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> Response:
         """PARSE/BIND/EXECUTE/SYNC with binary parameters (binary sessions only)."""
         response = self._request(lambda proto: proto.extended_frames(
             sql, param_oids, rows, autocommit=self._autocommit, raw_text=raw_text,
-            adapters=adapters or self.adapters), row_limit)
+            adapters=adapters or self.adapters, row_sink=row_sink), row_limit)
         if not self._autocommit:
             self._in_transaction = True
         return response
+
+    def _set_row_sink(self, response: Response, make_sink) -> None:
+        """Decode the rest of a streaming response's current result into a columnar
+        sink (``ClientProtocol.set_row_sink``; scratchbird.arrow uses it)."""
+        with self._lock:
+            proto = self._check_open()
+            if self._streaming is not response:
+                raise InterfaceError("this result was abandoned: another request ran on the connection")
+            proto.set_row_sink(make_sink)
+
+    def fetch_arrow(self, sql: str, params: Any = None, **options: Any):
+        """The result of ``sql`` as a ``pyarrow.Table``, decoded column by column straight
+        from the frames (the fast path; see README, "Columnar fetch"). ``options``:
+        ``numeric_as``."""
+        from scratchbird.arrow import fetch_arrow_sql
+        return fetch_arrow_sql(self, sql, params, **options)
 
     @property
     def binary_values(self) -> bool:

@@ -44,6 +44,7 @@ class Cursor:
         self.rowcount = -1
         self.lastrowid: Optional[int] = None
         self.statusmessage: Optional[str] = None
+        self._row_sink = None    # a columnar sink factory for the next execute (scratchbird.arrow)
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"
@@ -68,10 +69,11 @@ class Cursor:
             plan = plan_binary(operation, [parameters])
         if plan is not None:
             response = self.connection._execute_extended(
-                plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters)
+                plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters,
+                row_sink=self._row_sink)
         else:
             sql = literals.merge_params(operation, parameters)
-            response = self._run(sql, row_limit)
+            response = self._run(sql, row_limit, self._row_sink)
         self._load(response)
         if response.done and response.error is not None:
             raise response.error
@@ -141,9 +143,9 @@ class Cursor:
             raise response.error
         return response, sum(r.rowcount for r in response.results if r.rowcount > 0)
 
-    def _run(self, sql: str, row_limit: Optional[int]) -> Response:
+    def _run(self, sql: str, row_limit: Optional[int], row_sink=None) -> Response:
         return self.connection._execute_sql(sql, row_limit, raw_text=self._raw_text,
-                                            adapters=self.adapters)
+                                            adapters=self.adapters, row_sink=row_sink)
 
     def _load(self, response: Optional[Response]) -> None:
         self._response = response
@@ -264,6 +266,43 @@ class Cursor:
         if self._result is not None:
             self._result.rows = self._rows
         return rows
+
+    # ------------------------------------------------------------ columnar (scratchbird.arrow)
+
+    def fetch_arrow(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as a ``pyarrow.Table``. On a ``stream=True`` cursor the rows
+        not yet read are decoded straight into Arrow buffers (fast); rows already read as
+        tuples are converted (slower). See README, "Columnar fetch"."""
+        from scratchbird.arrow import fetch_arrow
+        return fetch_arrow(self, numeric_as=numeric_as)
+
+    def fetch_arrow_batches(self, batch_rows: int = 65536, *, numeric_as: Optional[str] = None):
+        """A ``pyarrow.RecordBatchReader`` over the remaining rows, ``batch_rows`` at a
+        time: memory stays bounded on a ``stream=True`` cursor."""
+        from scratchbird.arrow import fetch_arrow_batches
+        return fetch_arrow_batches(self, batch_rows, numeric_as=numeric_as)
+
+    def fetch_numpy(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as ``{column name: numpy array}``; a column with NULLs is a
+        ``numpy.ma.MaskedArray`` masked where the NULLs are."""
+        from scratchbird.arrow import fetch_numpy
+        return fetch_numpy(self, numeric_as=numeric_as)
+
+    def fetch_pandas(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as a ``pandas.DataFrame`` (through Arrow)."""
+        from scratchbird.arrow import fetch_pandas
+        return fetch_pandas(self, numeric_as=numeric_as)
+
+    def fetch_polars(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as a ``polars.DataFrame`` (through Arrow)."""
+        from scratchbird.arrow import fetch_polars
+        return fetch_polars(self, numeric_as=numeric_as)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None):
+        """The Arrow PyCapsule stream interface: ``pyarrow.table(cur)``,
+        ``polars.DataFrame(cur)`` and DuckDB read the remaining rows in batches."""
+        from scratchbird.arrow import arrow_c_stream
+        return arrow_c_stream(self, requested_schema)
 
     def _check_result(self) -> None:
         self._check()

@@ -1,0 +1,177 @@
+"""Columnar fetch: results as Arrow tables, record batch streams, NumPy, pandas and Polars.
+
+How rows reach Arrow (README, "Columnar fetch"):
+
+- **Fast path**: rows not yet read when a fetch starts are decoded straight from the
+  DATA_ROW frames into Arrow buffers by ``arrowcodec.ArrowSink`` (compiled: C buffers
+  exported through the Arrow C data interface; no Python object per value). This is the
+  case on a ``conn.cursor(stream=True)`` cursor (all rows after the first ``itersize``) and
+  for ``conn.fetch_arrow(sql)`` (all rows).
+- **Tuple path**: rows already decoded to tuples (a default cursor reads its whole result at
+  ``execute()``) are converted column by column through pyarrow: correct, slower.
+
+The protocol stays I/O-free: ``ClientProtocol.set_row_sink`` swaps the row decoder of the
+current result for a sink; the cursor reads more frames as it always does.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterator, Optional
+
+from scratchbird.arrow._convert import batch_from_columns, batch_from_tuples, conform, unify_batches
+from scratchbird.arrow._imports import require
+from scratchbird.errors import InterfaceError
+
+__all__ = ["fetch_arrow", "fetch_arrow_batches", "fetch_numpy", "fetch_pandas", "fetch_polars",
+           "arrow_c_stream", "fetch_arrow_sql", "sink_factory"]
+
+
+def _numeric_as(numeric_as: Optional[str]) -> str:
+    from scratchbird._impl import arrowcodec
+    value = arrowcodec.NUMERIC_AS_DEFAULT if numeric_as is None else numeric_as
+    arrowcodec.parse_numeric_as(value)      # a bad option fails before any I/O
+    return value
+
+
+def sink_factory(connection, numeric_as: Optional[str] = None):
+    """``make_sink(description, decoder)`` for ``ClientProtocol.set_row_sink``."""
+    from scratchbird._impl import arrowcodec
+    numeric_as = _numeric_as(numeric_as)
+    proto = connection._check_open()
+
+    def make_sink(description, decoder):
+        # the request's NULL/text options are the tuple decoder's (REFERENCE 8.5)
+        raw_text = getattr(decoder, "raw_text", proto._req_raw_text)
+        markers = getattr(decoder, "null_markers", proto.null_markers)
+        sink = arrowcodec.ArrowSink(description.columns, markers, raw_text, numeric_as)
+        return sink, arrowcodec.read_data_rows
+    return make_sink
+
+
+def _plans(cur, numeric_as: str):
+    from scratchbird._impl import arrowcodec
+    description = cur._result.description
+    rows = cur._result.rows
+    raw_text = rows.raw_text if hasattr(rows, "plans") else (
+        cur._raw_text if cur._raw_text is not None else cur.connection._proto.raw_text)
+    if hasattr(rows, "plans"):
+        return [c.name for c in description.columns], rows.plans
+    return ([c.name for c in description.columns],
+            arrowcodec.plan_columns(description.columns, raw_text, numeric_as))
+
+
+def _batches(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
+    """Record batches of the cursor's remaining rows (tuples first, then the sink)."""
+    result, response, conn = cur._result, cur._response, cur.connection
+    names, plans = _plans(cur, numeric_as)
+    if isinstance(cur._rows, list):
+        leftover = cur._rows[cur._pos:]
+        cur._rows.clear()
+        cur._pos = 0
+        if leftover:
+            yield batch_from_tuples(names, plans, leftover)
+    if isinstance(result.rows, list) and cur._more_coming():
+        conn._set_row_sink(response, sink_factory(conn, numeric_as))
+        cur._rows = result.rows
+    while True:
+        sink = result.rows
+        if not isinstance(sink, list) and len(sink):
+            yield batch_from_columns(names, plans, sink.take())
+        if not cur._more_coming():
+            break
+        done = conn._read_more(response, batch_rows)
+        if result.complete:
+            cur._update_status()
+        if done.done and done.error is not None:
+            raise done.error
+    result.rows = cur._rows = []
+    cur._pos = 0
+
+
+def fetch_arrow(cur, *, numeric_as: Optional[str] = None):
+    """The cursor's remaining rows as a ``pyarrow.Table``."""
+    require("pyarrow", "arrow")
+    cur._check_result()
+    numeric_as = _numeric_as(numeric_as)
+    names, plans = _plans(cur, numeric_as)
+    return unify_batches(list(_batches(cur, None, numeric_as)), names, plans)
+
+
+def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[str] = None):
+    """A ``pyarrow.RecordBatchReader`` over the remaining rows, at most ``batch_rows`` a
+    batch from the sink (the tuples already read come first, as one batch)."""
+    pa = require("pyarrow", "arrow")
+    cur._check_result()
+    if not isinstance(batch_rows, int) or batch_rows < 1:
+        raise InterfaceError(f"batch_rows must be a positive int, not {batch_rows!r}")
+    numeric_as = _numeric_as(numeric_as)
+    names, plans = _plans(cur, numeric_as)
+    batches = _batches(cur, batch_rows, numeric_as)
+    first = next(batches, None)
+    if first is None:
+        from scratchbird.arrow._types import schema_for
+        return pa.RecordBatchReader.from_batches(schema_for(names, plans), iter(()))
+    schema = first.schema
+
+    def rest():
+        yield first
+        for batch in batches:
+            yield conform(batch, schema)
+    return pa.RecordBatchReader.from_batches(schema, rest())
+
+
+def arrow_c_stream(cur, requested_schema: Any = None):
+    """The Arrow PyCapsule stream of the remaining rows (``__arrow_c_stream__``)."""
+    return fetch_arrow_batches(cur).__arrow_c_stream__(requested_schema)
+
+
+def _masked(column, np):
+    pa = require("pyarrow", "arrow")
+    array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    if array.null_count == 0:
+        return array.to_numpy(zero_copy_only=False)
+    t = array.type
+    fill = None
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_temporal(t):
+        fill = pa.scalar(0, type=pa.int64()).cast(t) if not pa.types.is_floating(t) \
+            else pa.scalar(0.0, type=t)
+    elif pa.types.is_boolean(t):
+        fill = pa.scalar(False)
+    values = (array.fill_null(fill) if fill is not None else array).to_numpy(zero_copy_only=False)
+    mask = array.is_null().to_numpy(zero_copy_only=False)
+    return np.ma.masked_array(values, mask=mask)
+
+
+def fetch_numpy(cur, *, numeric_as: Optional[str] = None):
+    """``{column name: ndarray}``, a ``numpy.ma.MaskedArray`` where a column has NULLs."""
+    np = require("numpy", "arrow")
+    table = fetch_arrow(cur, numeric_as=numeric_as)
+    return {name: _masked(table.column(i), np) for i, name in enumerate(table.column_names)}
+
+
+def fetch_pandas(cur, *, numeric_as: Optional[str] = None):
+    """The remaining rows as a ``pandas.DataFrame``."""
+    require("pandas", "pandas")
+    return fetch_arrow(cur, numeric_as=numeric_as).to_pandas()
+
+
+def fetch_polars(cur, *, numeric_as: Optional[str] = None):
+    """The remaining rows as a ``polars.DataFrame``."""
+    pl = require("polars", "polars")
+    return pl.from_arrow(fetch_arrow(cur, numeric_as=numeric_as))
+
+
+def fetch_arrow_sql(connection, sql: str, params: Any = None, *, numeric_as: Optional[str] = None,
+                    batch_rows: int = 65536):
+    """``conn.fetch_arrow``: every row of ``sql`` goes through the columnar sink."""
+    require("pyarrow", "arrow")
+    cur = connection.cursor(stream=True)
+    try:
+        cur.itersize = batch_rows
+        cur._row_sink = sink_factory(connection, numeric_as)
+        cur.execute(sql, params)
+        cur._row_sink = None
+        if cur.description is None:
+            raise InterfaceError("the statement produced no result set to fetch from")
+        return fetch_arrow(cur, numeric_as=numeric_as)
+    finally:
+        cur.close()
