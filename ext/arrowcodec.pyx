@@ -33,7 +33,7 @@ from scratchbird._pure.arrowcodec import (
 from scratchbird._pure.rowcodec import DEFAULT_NULL_MARKERS
 from scratchbird.errors import DataError, ProtocolError
 
-__all__ = ["ArrowSink", "ExportedColumn", "read_data_rows", "plan_columns", "parse_numeric_as",
+__all__ = ["ArrowSink", "read_data_rows", "plan_columns", "parse_numeric_as",
            "NUMERIC_AS_DEFAULT"]
 
 _I32 = struct.Struct("<i")

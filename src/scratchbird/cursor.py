@@ -45,6 +45,7 @@ class Cursor:
         self.lastrowid: Optional[int] = None
         self.statusmessage: Optional[str] = None
         self._row_sink = None    # a columnar sink factory for the next execute (scratchbird.arrow)
+        self._arrow_pending = None   # a batch read for a stream's schema, not handed out yet
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"

@@ -277,7 +277,10 @@ class ArrowSink:
             elif raw is None:
                 self._values[i].append(None)
             elif kind == K_OBJECT:
-                self._values[i].append(_bincodec.decode_value(plan[6], bytes(raw)))
+                try:
+                    self._values[i].append(_bincodec.decode_value(plan[6], bytes(raw)))
+                except DataError:
+                    raise binary_value_error(plan, raw) from None
             else:
                 self._values[i].append(_binary_value(plan, raw))
         self._rows += 1

@@ -98,24 +98,37 @@ def fetch_arrow(cur, *, numeric_as: Optional[str] = None):
 
 def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[str] = None):
     """A ``pyarrow.RecordBatchReader`` over the remaining rows, at most ``batch_rows`` a
-    batch from the sink (the tuples already read come first, as one batch)."""
+    batch from the sink (the tuples already read come first, as one batch).
+
+    The schema is the first batch's, so that batch is read at once; it stays with the
+    cursor until a reader hands it out. A consumer that opens the stream, looks at the
+    schema and releases it (DuckDB does, before it scans) loses no rows: the next
+    reader of the same result starts with that batch again.
+    """
     pa = require("pyarrow", "arrow")
     cur._check_result()
     if not isinstance(batch_rows, int) or batch_rows < 1:
         raise InterfaceError(f"batch_rows must be a positive int, not {batch_rows!r}")
     numeric_as = _numeric_as(numeric_as)
-    names, plans = _plans(cur, numeric_as)
-    batches = _batches(cur, batch_rows, numeric_as)
-    first = next(batches, None)
-    if first is None:
-        from scratchbird.arrow._types import schema_for
-        return pa.RecordBatchReader.from_batches(schema_for(names, plans), iter(()))
-    schema = first.schema
+    pending = cur._arrow_pending
+    if pending is None or pending[0] is not cur._result:
+        names, plans = _plans(cur, numeric_as)
+        batches = _batches(cur, batch_rows, numeric_as)
+        first = next(batches, None)
+        if first is None:
+            from scratchbird.arrow._types import schema_for
+            return pa.RecordBatchReader.from_batches(schema_for(names, plans), iter(()))
+        pending = cur._arrow_pending = [cur._result, first.schema, first, batches]
+    schema = pending[1]
 
     def rest():
-        yield first
-        for batch in batches:
+        if pending[2] is not None:
+            first, pending[2] = pending[2], None
+            yield first
+        for batch in pending[3]:
             yield conform(batch, schema)
+        if cur._arrow_pending is pending:
+            cur._arrow_pending = None
     return pa.RecordBatchReader.from_batches(schema, rest())
 
 

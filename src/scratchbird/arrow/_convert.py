@@ -80,16 +80,19 @@ def unify_batches(batches, names, plans):
     schemas = [b.schema for b in batches]
     if all(s.equals(schemas[0]) for s in schemas[1:]):
         return pa.Table.from_batches(batches)
-    try:        # inferred nested types: list<null> of an all-empty batch joins list<int64>
-        schema = pa.unify_schemas(schemas, promote_options="permissive")
-        return pa.Table.from_batches([conform(b, schema) for b in batches], schema=schema)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, DataError):
-        pass
-    target = []
-    for i in range(len(names)):
+    fields = []
+    for i, name in enumerate(names):
         types = [s.field(i).type for s in schemas]
-        target.append(types[0] if all(t == types[0] for t in types) else _common_type(types))
-    schema = pa.schema([pa.field(n, t) for n, t in zip(names, target)])
+        if all(t == types[0] for t in types):
+            fields.append(pa.field(name, types[0]))
+            continue
+        try:    # inferred nested types: list<null> of an all-empty batch joins list<int64>
+            unified = pa.unify_schemas([pa.schema([pa.field(name, t)]) for t in types],
+                                       promote_options="permissive")
+            fields.append(unified.field(0))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            fields.append(pa.field(name, _common_type(types)))
+    schema = pa.schema(fields)
     return pa.Table.from_batches([conform(b, schema) for b in batches], schema=schema)
 
 

@@ -7,6 +7,7 @@ pyarrow types for the pure twin, for schemas of empty results and for conversion
 from __future__ import annotations
 
 from scratchbird.arrow._imports import require
+from scratchbird.errors import DataError
 
 __all__ = ["arrow_type", "wrap_uuid", "schema_for", "object_array"]
 
@@ -87,12 +88,14 @@ def object_array(values, plan):
     type_id, fmt = plan[6], plan[1]
     family = type_id[0] if isinstance(type_id, tuple) else None
     if type_id in (B.INT128, B.UINT128):
+        # decimal128(38, 0) in every batch (a stream keeps one schema); the few values of
+        # 39 digits are refused, never changed
         from decimal import Decimal
-        try:
-            return pa.array([None if v is None else Decimal(v) for v in values],
-                            type=pa.decimal128(38, 0))
-        except (pa.ArrowInvalid, OverflowError):
-            return pa.array([None if v is None else str(v) for v in values], type=pa.string())
+        for v in values:
+            if v is not None and abs(v) >= 10 ** 38:
+                raise DataError(f"{plan[7]}: value {v} does not fit the Arrow type 'd:38,0'")
+        return pa.array([None if v is None else Decimal(v) for v in values],
+                        type=pa.decimal128(38, 0))
     if type_id == B.INTERVAL:
         return pa.array([None if v is None else pa.MonthDayNano(
             [v.months, v.days, v.microseconds * 1000]) for v in values], type=pa.month_day_nano_interval())
