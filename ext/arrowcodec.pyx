@@ -16,6 +16,7 @@ from cpython.buffer cimport PyBUF_SIMPLE, PyBuffer_Release, PyObject_GetBuffer
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_New
 from cpython.pyport cimport PY_SSIZE_T_MAX
+from cpython.ref cimport Py_DECREF, Py_INCREF
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.stdint cimport int16_t, int32_t, int64_t, uint8_t, uint32_t, uint64_t, INT32_MAX
 from libc.stdlib cimport calloc, free, malloc, realloc, strtod
@@ -34,7 +35,7 @@ from scratchbird._pure.rowcodec import DEFAULT_NULL_MARKERS
 from scratchbird.errors import DataError, ProtocolError
 
 __all__ = ["ArrowSink", "read_data_rows", "plan_columns", "parse_numeric_as",
-           "NUMERIC_AS_DEFAULT"]
+           "NUMERIC_AS_DEFAULT", "export_stream"]
 
 _I32 = struct.Struct("<i")
 

@@ -1,9 +1,11 @@
 """Columnar fetch end to end: the dev server (both profiles, real TCP/TLS, real DuckDB) into
 Arrow, NumPy, pandas and Polars, and the Arrow PyCapsule stream read by pyarrow, Polars and
 DuckDB. Values must equal what ``fetchall()`` gives for the same query, NULLs included."""
-import datetime as dt
+import os
+import subprocess
 import sys
 import uuid
+from pathlib import Path
 from decimal import Decimal
 
 import pytest
@@ -222,3 +224,42 @@ def test_errors_and_statements_without_rows(conn):
         cur.execute("SELECT 1 AS a")
         cur.fetch_arrow_batches(batch_rows=0)
     assert conn.fetch_arrow("SELECT 7 AS x").column("x").to_pylist() == [7]
+
+
+def test_arrow_stream_cursor_is_columnar_from_the_first_row(conn):
+    pl = pytest.importorskip("polars", reason="polars is in the test extra")
+    duckdb = pytest.importorskip("duckdb", reason="duckdb is in the test extra")
+    sql = "SELECT range AS i, 'v' || range::VARCHAR AS s FROM range(30000) ORDER BY range"
+    cur = conn.arrow_stream(sql, batch_rows=7000)
+    with pytest.raises(InterfaceError, match="column by column"):
+        cur.fetchone()
+    sizes = [b.num_rows for b in cur.fetch_arrow_batches(batch_rows=7000)]
+    assert sum(sizes) == 30000 and max(sizes) <= 7000
+    assert pl.DataFrame(conn.arrow_stream(sql))["s"][29999] == "v29999"
+    stream_result = conn.arrow_stream(sql)
+    assert duckdb.sql("SELECT count(*), max(i) FROM stream_result").fetchall() == [(30000, 29999)]
+    assert pa.table(conn.arrow_stream(sql)).num_rows == 30000
+
+
+NO_PYARROW = """
+import sys
+sys.modules["pyarrow"] = None          # the compiled stream must not need it
+import duckdb, polars, scratchbird
+conn = scratchbird.connect(sys.argv[1])
+sql = "SELECT range AS i, 'v' || range::VARCHAR AS s FROM range(50000)"
+frame = polars.DataFrame(conn.arrow_stream(sql, batch_rows=20000))
+assert frame.shape == (50000, 2) and frame["i"].sum() == sum(range(50000)), frame
+res = conn.arrow_stream(sql)
+assert duckdb.sql("SELECT count(*) FROM res").fetchall() == [(50000,)]
+print("ok")
+"""
+
+
+def test_the_compiled_c_stream_needs_no_pyarrow(devserver):
+    if scratchbird.IMPL != "c":
+        pytest.skip("the pure twin's stream is built with pyarrow (SCRATCHBIRD_IMPL=python)")
+    pytest.importorskip("polars", reason="polars is in the test extra")
+    env = dict(os.environ, PYTHONPATH=str(Path(scratchbird.__file__).parents[1]))
+    out = subprocess.run([sys.executable, "-c", NO_PYARROW, devserver.dsn], capture_output=True,
+                         text=True, timeout=120, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -268,3 +268,31 @@ def test_exported_column_is_handed_out_once():
     assert pa.array(column).to_pylist() == [5]
     with pytest.raises(ValueError, match="already exported"):
         column.__arrow_c_array__()
+
+
+def test_the_c_stream_carries_the_same_batches():
+    columns = text_columns(20, 16, 25)
+    rows = [[str(i).encode(), b"t" if i % 2 else None, b"x" * (i % 4)] for i in range(10)]
+    tables = []
+    for module in (pure, comp):
+        sinks = []
+        for part in (rows[:4], rows[4:]):
+            sink = module.ArrowSink(columns)
+            for payload in text_rows(part):
+                sink.decode_row(payload)
+            sinks.append(sink.take())
+        capsule = module.export_stream(["a", "b", "c"], ["l", "b", "u"], iter(sinks))
+        tables.append(pa.RecordBatchReader._import_from_c_capsule(capsule).read_all())
+    assert tables[0].equals(tables[1])
+    assert tables[1].column("a").to_pylist() == list(range(10))
+    assert tables[1].column("c").to_pylist()[0] is None         # '' is a NULL marker
+
+
+def test_a_stream_batch_of_another_type_fails_the_stream_with_a_message():
+    for module in (pure, comp):
+        sink = module.ArrowSink(text_columns(20))
+        sink.decode_row(text_rows([[b"abc"]])[0])                # falls back to utf8
+        capsule = module.export_stream(["a"], ["l"], iter([sink.take()]))
+        reader = pa.RecordBatchReader._import_from_c_capsule(capsule)
+        with pytest.raises(Exception, match="column 0 \\('a'\\) was 'l' in the first batch"):
+            reader.read_all()

@@ -245,6 +245,14 @@ class Connection:
         from scratchbird.arrow import fetch_arrow_sql
         return fetch_arrow_sql(self, sql, params, **options)
 
+    def arrow_stream(self, sql: str, params: Any = None, **options: Any):
+        """Run ``sql`` and return a cursor whose rows are decoded straight into Arrow
+        buffers, ``batch_rows`` (65,536) at a time: read it with ``fetch_arrow*`` or pass
+        it to ``polars.DataFrame``, ``pyarrow.table`` or DuckDB (the Arrow PyCapsule
+        stream; compiled, it needs no pyarrow). ``options``: ``batch_rows``, ``numeric_as``."""
+        from scratchbird.arrow import arrow_stream_sql
+        return arrow_stream_sql(self, sql, params, **options)
+
     @property
     def binary_values(self) -> bool:
         """True when results and parameters travel in binary (negotiated at connect)."""

@@ -309,6 +309,9 @@ class Cursor:
         self._check()
         if self.description is None:
             raise InterfaceError("the last operation produced no result set to fetch from")
+        if not isinstance(self._rows, list):
+            raise InterfaceError("this cursor's rows are decoded column by column "
+                                 "(conn.arrow_stream): read them with fetch_arrow*()")
 
     def __iter__(self) -> Iterator[tuple]:
         return self

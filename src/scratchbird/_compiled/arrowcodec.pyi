@@ -4,7 +4,7 @@ from typing import Any, Iterable, List, Optional, Protocol, Sequence, Tuple, Uni
 from typing_extensions import Buffer
 
 __all__ = ["ArrowSink", "read_data_rows", "plan_columns", "parse_numeric_as",
-           "NUMERIC_AS_DEFAULT"]
+           "NUMERIC_AS_DEFAULT", "export_stream"]
 
 NUMERIC_AS_DEFAULT: str
 Plan = Tuple[int, str, int, int, int, bool, Any, str]
@@ -43,3 +43,5 @@ def plan_columns(columns: Sequence[Any], raw_text: bool = ...,
                  numeric_as: str = ...) -> Tuple[Plan, ...]: ...
 def parse_numeric_as(numeric_as: str) -> Tuple[int, str, int, int]: ...
 def read_data_rows(reader: _Reader, sink: ArrowSink, rows: Any, max_rows: float) -> int: ...
+def export_stream(names: Sequence[str], formats: Sequence[str],
+                  batches: Iterable[List[ExportedColumn]]) -> object: ...

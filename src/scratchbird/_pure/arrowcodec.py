@@ -27,7 +27,7 @@ from scratchbird._constants import DATA_ROW, OID_BOOL, OID_INT8, OID_NUMERIC
 from scratchbird.errors import DataError, ProgrammingError
 
 __all__ = ["ArrowSink", "read_data_rows", "plan_columns", "parse_numeric_as",
-           "NUMERIC_AS_DEFAULT"]
+           "NUMERIC_AS_DEFAULT", "export_stream"]
 
 # column kinds (same values in the compiled twin)
 K_UTF8 = 0       # text: the value's text; binary: inner length + UTF-8
@@ -337,3 +337,27 @@ def read_data_rows(reader, sink, rows, max_rows):
     if rows is not sink:
         sink.discard()
     return count
+
+
+def export_stream(names, formats, batches):
+    """An ``arrow_array_stream`` PyCapsule of the batches (lists of ``take()`` columns):
+    here through a pyarrow ``RecordBatchReader``; the compiled twin builds the C stream
+    itself. A batch whose column types differ from ``formats`` fails the stream."""
+    from scratchbird.arrow._types import arrow_type
+    import pyarrow as pa
+    fields = []
+    for name, fmt in zip(names, formats):
+        t = pa.uuid() if fmt == "w:16" and hasattr(pa, "uuid") else arrow_type(fmt)
+        fields.append(pa.field(str(name), t))
+    schema = pa.schema(fields)
+
+    def record_batches():
+        for columns in batches:
+            for i, (field, column) in enumerate(zip(schema, columns)):
+                if column.type != field.type:
+                    raise DataError(
+                        f"column {i} ({field.name!r}) was {formats[i]!r} in the first batch but "
+                        f"is {column.type} here: a value did not parse under the column's "
+                        "declared type code (REFERENCE 8.2); fetch_arrow() reads it whole as utf8")
+            yield pa.RecordBatch.from_arrays(list(columns), schema=schema)
+    return pa.RecordBatchReader.from_batches(schema, record_batches()).__arrow_c_stream__()

@@ -22,7 +22,7 @@ from scratchbird.arrow._imports import require
 from scratchbird.errors import InterfaceError
 
 __all__ = ["fetch_arrow", "fetch_arrow_batches", "fetch_numpy", "fetch_pandas", "fetch_polars",
-           "arrow_c_stream", "fetch_arrow_sql", "sink_factory"]
+           "arrow_c_stream", "fetch_arrow_sql", "arrow_stream_sql", "sink_factory"]
 
 
 def _numeric_as(numeric_as: Optional[str]) -> str:
@@ -59,23 +59,29 @@ def _plans(cur, numeric_as: str):
             arrowcodec.plan_columns(description.columns, raw_text, numeric_as))
 
 
-def _batches(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
-    """Record batches of the cursor's remaining rows (tuples first, then the sink)."""
+def _check(cur) -> None:
+    cur._check()
+    if cur.description is None:
+        raise InterfaceError("the last operation produced no result set to fetch from")
+
+
+def _chunks(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
+    """The cursor's remaining rows: ``("tuples", rows)`` for the rows it holds as tuples,
+    then ``("columns", sink.take())`` as the sink fills, ``batch_rows`` at a time."""
     result, response, conn = cur._result, cur._response, cur.connection
-    names, plans = _plans(cur, numeric_as)
     if isinstance(cur._rows, list):
         leftover = cur._rows[cur._pos:]
         cur._rows.clear()
         cur._pos = 0
         if leftover:
-            yield batch_from_tuples(names, plans, leftover)
+            yield "tuples", leftover
     if isinstance(result.rows, list) and cur._more_coming():
         conn._set_row_sink(response, sink_factory(conn, numeric_as))
         cur._rows = result.rows
     while True:
         sink = result.rows
         if not isinstance(sink, list) and len(sink):
-            yield batch_from_columns(names, plans, sink.take())
+            yield "columns", sink.take()
         if not cur._more_coming():
             break
         done = conn._read_more(response, batch_rows)
@@ -87,10 +93,20 @@ def _batches(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
     cur._pos = 0
 
 
+def _batches(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
+    """Record batches of the cursor's remaining rows (tuples first, then the sink)."""
+    names, plans = _plans(cur, numeric_as)
+    for kind, data in _chunks(cur, batch_rows, numeric_as):
+        if kind == "tuples":
+            yield batch_from_tuples(names, plans, data)
+        else:
+            yield batch_from_columns(names, plans, data)
+
+
 def fetch_arrow(cur, *, numeric_as: Optional[str] = None):
     """The cursor's remaining rows as a ``pyarrow.Table``."""
     require("pyarrow", "arrow")
-    cur._check_result()
+    _check(cur)
     numeric_as = _numeric_as(numeric_as)
     names, plans = _plans(cur, numeric_as)
     return unify_batches(list(_batches(cur, None, numeric_as)), names, plans)
@@ -106,20 +122,20 @@ def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[st
     reader of the same result starts with that batch again.
     """
     pa = require("pyarrow", "arrow")
-    cur._check_result()
+    _check(cur)
     if not isinstance(batch_rows, int) or batch_rows < 1:
         raise InterfaceError(f"batch_rows must be a positive int, not {batch_rows!r}")
     numeric_as = _numeric_as(numeric_as)
     pending = cur._arrow_pending
-    if pending is None or pending[0] is not cur._result:
+    if pending is None or pending[0] is not cur._result or pending[1] != "pa":
         names, plans = _plans(cur, numeric_as)
         batches = _batches(cur, batch_rows, numeric_as)
         first = next(batches, None)
         if first is None:
             from scratchbird.arrow._types import schema_for
             return pa.RecordBatchReader.from_batches(schema_for(names, plans), iter(()))
-        pending = cur._arrow_pending = [cur._result, first.schema, first, batches]
-    schema = pending[1]
+        pending = cur._arrow_pending = [cur._result, "pa", first, batches, first.schema]
+    schema = pending[4]
 
     def rest():
         if pending[2] is not None:
@@ -132,9 +148,66 @@ def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[st
     return pa.RecordBatchReader.from_batches(schema, rest())
 
 
-def arrow_c_stream(cur, requested_schema: Any = None):
-    """The Arrow PyCapsule stream of the remaining rows (``__arrow_c_stream__``)."""
-    return fetch_arrow_batches(cur).__arrow_c_stream__(requested_schema)
+def _native(cur, plans) -> bool:
+    """True when every remaining row can reach the consumer without pyarrow: the compiled
+    sink, no column decoded to Python objects, and no rows held as tuples."""
+    from scratchbird._impl import arrowcodec
+    from scratchbird._pure.arrowcodec import K_OBJECT
+    holds_tuples = isinstance(cur._rows, list) and len(cur._rows) > cur._pos
+    return (arrowcodec.__name__ == "scratchbird._compiled.arrowcodec" and not holds_tuples
+            and all(plan[0] != K_OBJECT for plan in plans))
+
+
+def arrow_c_stream(cur, requested_schema: Any = None, batch_rows: Optional[int] = None):
+    """The Arrow PyCapsule stream of the remaining rows (``__arrow_c_stream__``).
+
+    Compiled, with every column filled in C and no rows held as tuples (a cursor from
+    ``conn.arrow_stream``), the stream is the compiled module's own ArrowArrayStream:
+    no pyarrow anywhere. Otherwise it is ``fetch_arrow_batches``'s reader. The producer
+    keeps its own schema (``requested_schema`` is not applied; the consumer casts).
+    """
+    from scratchbird._impl import arrowcodec
+    _check(cur)
+    if batch_rows is None:      # a cursor from conn.arrow_stream keeps its batch_rows
+        batch_rows = cur.itersize if cur._row_sink is not None else 65536
+    numeric_as = _numeric_as(None)
+    names, plans = _plans(cur, numeric_as)
+    pending = cur._arrow_pending
+    if (pending is None or pending[0] is not cur._result) and not _native(cur, plans):
+        return fetch_arrow_batches(cur, batch_rows).__arrow_c_stream__(requested_schema)
+    if pending is not None and pending[0] is cur._result and pending[1] == "pa":
+        return fetch_arrow_batches(cur, batch_rows).__arrow_c_stream__(requested_schema)
+    if pending is None or pending[0] is not cur._result:
+        chunks = _chunks(cur, batch_rows, numeric_as)
+        first = next(chunks, None)
+        formats = ([col.format for col in first[1]] if first is not None
+                   else [plan[1] for plan in plans])
+        pending = cur._arrow_pending = [cur._result, "c", first and first[1], chunks, formats]
+
+    def columns():
+        if pending[2] is not None:
+            first, pending[2] = pending[2], None
+            yield first
+        for _kind, taken in pending[3]:
+            yield taken
+        if cur._arrow_pending is pending:
+            cur._arrow_pending = None
+    return arrowcodec.export_stream(names, pending[4], columns())
+
+
+def arrow_stream_sql(connection, sql: str, params: Any = None, *, batch_rows: int = 65536,
+                     numeric_as: Optional[str] = None):
+    """``conn.arrow_stream``: a cursor whose result is decoded column by column from the
+    first row; read it with ``fetch_arrow*`` or hand it to any PyCapsule consumer."""
+    cur = connection.cursor(stream=True)
+    cur.itersize = batch_rows
+    cur._row_sink = sink_factory(connection, numeric_as)
+    try:
+        cur.execute(sql, params)
+    except BaseException:
+        cur.close()
+        raise
+    return cur
 
 
 def _masked(column, np):
