@@ -106,7 +106,7 @@ def run(args) -> dict:
         return results
     try:
         with PostgresServer(work, log=lambda m: print(m, file=sys.stderr)) as pg:
-            pg.psql(TABLE_SQL.format(source=f"generate_series(0, {n} - 1) AS g(i)")
+            pg.psql(TABLE_SQL.format(source=f"generate_series(0::bigint, {n} - 1) AS g(i)")
                     .replace("::VARCHAR", "::TEXT") + ";\nVACUUM ANALYZE col7;")
             _peers(pg.dsn, n, repeats, figures)
     except PostgresUnavailable as exc:
@@ -192,6 +192,8 @@ def report(results: dict) -> str:
             lines.append(f"| {name} | {rows / cpu / 1e6:.2f} M | {rows / wall / 1e6:.2f} M |")
         else:
             lines.append(f"| {name} | {fig} | |")
+    if "postgres" in results:
+        lines.append(f"PostgreSQL peers: {results['postgres']}")
     f = results["figures"]
     for tid, ours, peer in (("T9 (7)", "7 scratchbird-c full fetch_arrow", "7 adbc fetch_arrow_table"),
                             ("T9 (7, sbsql)", "7 scratchbird-c sbsql fetch_arrow", "7 adbc fetch_arrow_table"),

@@ -31,6 +31,27 @@ from scratchbird._pure.arrowcodec import (
     K_BOOL, K_BYTES, K_DATE, K_DEC128, K_FIXED, K_FLOAT64, K_INT64, K_OBJECT, K_TIME, K_TS,
     K_UTF8, K_UUID, NUMERIC_AS_DEFAULT, binary_value_error, parse_numeric_as, plan_columns,
 )
+
+# the column kinds as C constants (the pure twin's K_* values; checked below), so the hot
+# path compares C ints rather than Python objects
+cdef enum:
+    C_UTF8 = 0
+    C_BOOL = 1
+    C_INT64 = 2
+    C_DEC128 = 3
+    C_FLOAT64 = 4
+    C_BYTES = 5
+    C_FIXED = 6
+    C_DATE = 7
+    C_TIME = 8
+    C_TS = 9
+    C_UUID = 10
+    C_OBJECT = 11
+
+if (K_UTF8, K_BOOL, K_INT64, K_DEC128, K_FLOAT64, K_BYTES, K_FIXED, K_DATE, K_TIME, K_TS,
+        K_UUID, K_OBJECT) != tuple(range(12)):
+    raise ImportError("arrowcodec: the column kinds differ from scratchbird._pure.arrowcodec")
+
 from scratchbird._pure.rowcodec import DEFAULT_NULL_MARKERS
 from scratchbird.errors import DataError, ProtocolError
 
@@ -278,7 +299,7 @@ cdef int _col_reset(Col* c) except -1:
     _free_buf(&c.raw_offs)
     _reserve(&c.valid, 8)
     _reserve(&c.data, 8)
-    if c.kind == K_UTF8 or c.kind == K_BYTES:
+    if c.kind == C_UTF8 or c.kind == C_BYTES:
         _put(&c.offs, &zero, 8)
     if c.keep_raw:
         _reserve(&c.raw, 8)
@@ -315,7 +336,7 @@ cdef class ArrowSink:
     cdef readonly bint raw_text
     cdef tuple _markers
     cdef uint64_t _marker_lens
-    cdef list _objects          # a list per K_OBJECT column, else None
+    cdef list _objects          # a list per C_OBJECT column, else None
 
     def __cinit__(self):
         self._cols = NULL
@@ -351,9 +372,9 @@ cdef class ArrowSink:
         for i, plan in enumerate(self.plans):
             c = &self._cols[i]
             c.kind, c.width, c.precision, c.scale, c.text = plan[0], plan[2], plan[3], plan[4], plan[5]
-            c.keep_raw = c.text and c.kind != K_UTF8
+            c.keep_raw = c.text and c.kind != C_UTF8
             _col_reset(c)
-            self._objects.append([] if c.kind == K_OBJECT else None)
+            self._objects.append([] if c.kind == C_OBJECT else None)
         self._rows = 0
 
     def __len__(self):
@@ -380,11 +401,11 @@ cdef class ArrowSink:
             _put_offset(&c.raw_offs, c.raw.len)
             if c.fell_back:         # the typed buffers stopped at the first unparsed value
                 return 0
-        if c.kind == K_OBJECT:
+        if c.kind == C_OBJECT:
             self._objects[i].append(None)
-        elif c.kind == K_UTF8 or c.kind == K_BYTES:
+        elif c.kind == C_UTF8 or c.kind == C_BYTES:
             _put_offset(&c.offs, c.data.len)
-        elif c.kind == K_BOOL:
+        elif c.kind == C_BOOL:
             _put_bit(&c.data, row, False)
         else:
             _put_zero(&c.data, c.width)
@@ -397,7 +418,7 @@ cdef class ArrowSink:
         cdef char small[64]
         cdef char* tmp
         cdef bint ok = False
-        if c.kind == K_UTF8:
+        if c.kind == C_UTF8:
             if not sb_utf8_valid(p, n):
                 raise _utf8_error(i, p, n)
             _put(&c.data, p, n)
@@ -405,15 +426,15 @@ cdef class ArrowSink:
             _put_bit(&c.valid, row, True)
             return 0
         if not c.fell_back:
-            if c.kind == K_INT64:
+            if c.kind == C_INT64:
                 ok = sb_parse_int64(p, n, &iv)
                 if ok:
                     _put(&c.data, &iv, 8)
-            elif c.kind == K_BOOL:
+            elif c.kind == C_BOOL:
                 ok = _parse_bool(p, n, &iv)
                 if ok:
                     _put_bit(&c.data, row, iv != 0)
-            elif c.kind == K_FLOAT64:
+            elif c.kind == C_FLOAT64:
                 if sb_decimal_syntax(p, n):
                     if n < 64:
                         tmp = small
@@ -428,7 +449,7 @@ cdef class ArrowSink:
                         free(tmp)
                     _put(&c.data, &dv, 8)
                     ok = True
-            elif c.kind == K_DEC128:
+            elif c.kind == C_DEC128:
                 ok = sb_parse_decimal(p, n, c.precision, c.scale, &dec)
                 if ok:
                     _put(&c.data, &dec, 16)
@@ -449,22 +470,22 @@ cdef class ArrowSink:
         cdef uint64_t lo, hi
         cdef Py_ssize_t k
         cdef int kind = c.kind
-        if kind == K_FIXED:
+        if kind == C_FIXED:
             if n != c.width:
                 self._fail(i, p, n)
             _put(&c.data, p, n)
-        elif kind == K_UTF8 or kind == K_BYTES:
+        elif kind == C_UTF8 or kind == C_BYTES:
             if n < 4 or <int64_t><int32_t>_u32(p) != n - 4:
                 self._fail(i, p, n)
-            if kind == K_UTF8 and not sb_utf8_valid(p + 4, n - 4):
+            if kind == C_UTF8 and not sb_utf8_valid(p + 4, n - 4):
                 self._fail(i, p, n)
             _put(&c.data, p + 4, n - 4)
             _put_offset(&c.offs, c.data.len)
-        elif kind == K_BOOL:
+        elif kind == C_BOOL:
             if n != 1 or p[0] > 1:
                 self._fail(i, p, n)
             _put_bit(&c.data, row, p[0] == 1)
-        elif kind == K_DATE:
+        elif kind == C_DATE:
             if n != 4:
                 self._fail(i, p, n)
             v32 = <int32_t>_u32(p)
@@ -472,14 +493,14 @@ cdef class ArrowSink:
                 self._fail(i, p, n)
             v32 += EPOCH_DAYS
             _put(&c.data, &v32, 4)
-        elif kind == K_TIME:
+        elif kind == C_TIME:
             if n != 8:
                 self._fail(i, p, n)
             v64 = _i64(p)
             if v64 < 0 or v64 >= US_PER_DAY:
                 self._fail(i, p, n)
             _put(&c.data, &v64, 8)
-        elif kind == K_TS:
+        elif kind == C_TS:
             if n != 8:
                 self._fail(i, p, n)
             v64 = _i64(p)
@@ -487,11 +508,11 @@ cdef class ArrowSink:
                 self._fail(i, p, n)
             v64 += EPOCH_US
             _put(&c.data, &v64, 8)
-        elif kind == K_UUID:
+        elif kind == C_UUID:
             if n != 16:
                 self._fail(i, p, n)
             _put(&c.data, p, 16)
-        elif kind == K_DEC128:
+        elif kind == C_DEC128:
             # i16 precision, i16 scale, u8 sign, u8[3], little-endian magnitude (docs 1.4)
             if n < 8 or p[4] & 0xFE:        # a special (inf/NaN) or a bad sign byte
                 self._fail(i, p, n)
@@ -513,7 +534,7 @@ cdef class ArrowSink:
             if not sb_rescale(dec, c.scale - scale, c.precision, &dec):
                 self._fail(i, p, n)
             _put(&c.data, &dec, 16)
-        else:                               # K_OBJECT
+        else:                               # C_OBJECT
             raw = PyBytes_FromStringAndSize(<const char*>p, n)
             try:
                 value = _decode_value(self.plans[i][6], raw)
@@ -613,7 +634,7 @@ cdef class ArrowSink:
         cdef int32_t* o32
         cdef int64_t* o64
         fmt = self.plans[i][1]
-        var = c.kind == K_UTF8 or c.kind == K_BYTES
+        var = c.kind == C_UTF8 or c.kind == C_BYTES
         if c.fell_back:
             fmt, var, data, offs = "u", True, &c.raw, &c.raw_offs
         if var and data.len > INT32_MAX:
@@ -623,7 +644,7 @@ cdef class ArrowSink:
             o64 = <int64_t*>offs.data
             for k in range(n + 1):
                 o32[k] = <int32_t>o64[k]
-        schema = _new_schema(fmt.encode("ascii"), _uuid_metadata() if c.kind == K_UUID else None)
+        schema = _new_schema(fmt.encode("ascii"), _uuid_metadata() if c.kind == C_UUID else None)
         array = <ArrowArray*>calloc(1, sizeof(ArrowArray))
         priv = <ArrayPriv*>calloc(1, sizeof(ArrayPriv))
         if array == NULL or priv == NULL:
