@@ -175,6 +175,20 @@ def test_fetch_numpy_masks_nulls(conn):
     assert arrays["s"].tolist() == [f"v{i}" for i in range(6)]
 
 
+def test_fetch_numpy_takes_every_type_of_the_map(conn, typed_table):
+    rows = fetchall(conn, f"SELECT * FROM {typed_table} ORDER BY k")
+    cur = conn.cursor()
+    cur.execute(f"SELECT * FROM {typed_table} ORDER BY k")
+    arrays = cur.fetch_numpy()
+    assert list(arrays) == ["k"] + [c[0] for c in COLUMNS]
+    for i, (name, array) in enumerate(arrays.items()):
+        nulls = [row[i] is None for row in rows]    # row 2 is all NULL ('' too, in sbsql)
+        assert len(array) == 3, name
+        if name != "k":
+            assert isinstance(array, np.ma.MaskedArray) and array.mask.tolist() == nulls, name
+    assert arrays["i64"][0] == rows[0][5]
+
+
 def test_fetch_pandas_and_polars(conn, typed_table):
     pd = pytest.importorskip("pandas", reason="pandas is in the test extra")
     pl = pytest.importorskip("polars", reason="polars is in the test extra")
@@ -189,6 +203,13 @@ def test_fetch_pandas_and_polars(conn, typed_table):
     df = cur.fetch_polars()
     assert isinstance(df, pl.DataFrame) and df.height == 3
     assert df["i64"].to_list() == [r[1] for r in rows]
+    # every column of the map, UUID and INTERVAL included, reaches both frame libraries
+    everything = f"SELECT * FROM {typed_table} ORDER BY k"
+    cur.execute(everything)
+    assert cur.fetch_pandas().shape == (3, len(COLUMNS) + 1)
+    cur.execute(everything)
+    full = cur.fetch_polars()
+    assert full.shape == (3, len(COLUMNS) + 1) and full["k"].to_list() == [1, 2, 3]
 
 
 def test_the_pycapsule_stream_is_read_by_pyarrow_polars_and_duckdb(conn):

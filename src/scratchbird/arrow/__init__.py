@@ -216,10 +216,11 @@ def _masked(column, np):
     if array.null_count == 0:
         return array.to_numpy(zero_copy_only=False)
     t = array.type
-    fill = None
-    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_temporal(t):
-        fill = pa.scalar(0, type=pa.int64()).cast(t) if not pa.types.is_floating(t) \
-            else pa.scalar(0.0, type=t)
+    fill = None     # numbers and booleans keep their dtype; the rest shows NaT or None
+    if pa.types.is_integer(t):
+        fill = pa.scalar(0, type=t)
+    elif pa.types.is_floating(t):
+        fill = pa.scalar(0.0, type=t)
     elif pa.types.is_boolean(t):
         fill = pa.scalar(False)
     values = (array.fill_null(fill) if fill is not None else array).to_numpy(zero_copy_only=False)
@@ -240,10 +241,31 @@ def fetch_pandas(cur, *, numeric_as: Optional[str] = None):
     return fetch_arrow(cur, numeric_as=numeric_as).to_pandas()
 
 
+def _for_polars(table):
+    """Polars reads neither extension types nor month_day_nano intervals: UUID goes as its
+    16-byte storage, INTERVAL as a struct of months, days and nanoseconds."""
+    pa = require("pyarrow", "arrow")
+    for i, field in enumerate(table.schema):
+        column = table.column(i)
+        if isinstance(field.type, pa.ExtensionType):
+            column = pa.chunked_array([c.storage for c in column.chunks], type=field.type.storage_type)
+        elif field.type == pa.month_day_nano_interval():
+            values = column.to_pylist()
+            column = pa.array([None if v is None else {"months": v.months, "days": v.days,
+                                                       "nanoseconds": v.nanoseconds} for v in values],
+                              type=pa.struct([("months", pa.int32()), ("days", pa.int32()),
+                                              ("nanoseconds", pa.int64())]))
+        else:
+            continue
+        table = table.set_column(i, field.name, column)
+    return table
+
+
 def fetch_polars(cur, *, numeric_as: Optional[str] = None):
-    """The remaining rows as a ``polars.DataFrame``."""
+    """The remaining rows as a ``polars.DataFrame`` (UUID as 16-byte binary, INTERVAL as a
+    struct of months, days, nanoseconds: Polars has neither type)."""
     pl = require("polars", "polars")
-    return pl.from_arrow(fetch_arrow(cur, numeric_as=numeric_as))
+    return pl.from_arrow(_for_polars(fetch_arrow(cur, numeric_as=numeric_as)))
 
 
 def fetch_arrow_sql(connection, sql: str, params: Any = None, *, numeric_as: Optional[str] = None,
