@@ -160,6 +160,10 @@ def test_batches_stream_with_bounded_size(conn):
     assert sizes[0] == 100 and max(sizes) <= batch_rows and len(sizes) >= n // batch_rows
     assert seen == list(range(n))
     assert cur.rowcount == n and cur.fetchone() is None
+    cur = conn.cursor()                 # a default cursor: every row already a tuple
+    cur.execute(f"SELECT range AS i FROM range({n}) ORDER BY range")
+    sizes = [b.num_rows for b in cur.fetch_arrow_batches(batch_rows=batch_rows)]
+    assert sum(sizes) == n and max(sizes) == batch_rows
 
 
 def test_fetch_numpy_masks_nulls(conn):

@@ -73,8 +73,9 @@ def _chunks(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
         leftover = cur._rows[cur._pos:]
         cur._rows.clear()
         cur._pos = 0
-        if leftover:
-            yield "tuples", leftover
+        step = batch_rows or len(leftover) or 1
+        for start in range(0, len(leftover), step):     # batch_rows bounds these batches too
+            yield "tuples", leftover[start:start + step]
     if isinstance(result.rows, list) and cur._more_coming():
         conn._set_row_sink(response, sink_factory(conn, numeric_as))
         cur._rows = result.rows
