@@ -31,6 +31,7 @@ cdef int _scan(object dec, row_decode_fn decode, const uint8_t* buf, Py_ssize_t 
     """Decode complete, flag-free DATA_ROW frames of ``buf[st.pos:end]`` into ``rows``."""
     cdef Py_ssize_t pos = st.pos, total
     cdef const uint8_t* h
+    cdef tuple row
     st.stop = STOP_LIMIT
     while st.count < limit:
         if end - pos < HDR:
@@ -51,7 +52,9 @@ cdef int _scan(object dec, row_decode_fn decode, const uint8_t* buf, Py_ssize_t 
             st.stop = STOP_FLAGS
             break
         st.pos = pos + total    # a row that fails to decode is consumed, as next_frame() does
-        rows.append(decode(dec, h + HDR, total - HDR))
+        row = decode(dec, h + HDR, total - HDR)
+        if row is not None:     # None: a columnar decoder kept the row (arrowcodec.pyx)
+            rows.append(row)
         st.count += 1
         pos += total
     st.pos = pos
@@ -88,11 +91,14 @@ cdef Py_ssize_t _read_rows(reader, decoder, rows, max_rows, type decoder_type,
     cdef long long max_len = 0
     cdef Scan st
     cdef Py_buffer view
+    cdef tuple row
     max_payload = getattr(reader, "max_payload", None)
     if type(decoder) is not decoder_type or not _int_limit(max_payload, &max_len):
         # another decoder (or an odd reader): the pure twin's loop, one frame at a time
         while count < limit and reader.peek_type() == DATA_ROW:
-            rows.append(decoder.decode_row(reader.next_frame().payload))
+            row = decoder.decode_row(reader.next_frame().payload)
+            if row is not None:
+                rows.append(row)
             count += 1
         return count
     while count < limit:
@@ -122,6 +128,8 @@ cdef Py_ssize_t _read_rows(reader, decoder, rows, max_rows, type decoder_type,
         # spans chunks, carries flags, or is not complete yet: one frame the reader's way
         if reader.peek_type() != DATA_ROW:
             break
-        rows.append(decoder.decode_row(reader.next_frame().payload))
+        row = decoder.decode_row(reader.next_frame().payload)
+        if row is not None:
+            rows.append(row)
         count += 1
     return count

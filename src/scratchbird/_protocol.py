@@ -147,6 +147,7 @@ class ClientProtocol:
         self._copy_open = False         # between COPY_IN_RESPONSE and the COPY's READY
         self._req_raw_text = raw_text
         self._req_adapters = None
+        self._req_sink = None
         self._read_rows = rowcodec.read_data_rows
         self._rd_cache: dict = {}
         self._frame_cache: dict = {}
@@ -316,7 +317,7 @@ class ClientProtocol:
 
     # ------------------------------------------------------------ requests
 
-    def _begin(self, raw_text: Optional[bool] = None, adapters=None) -> None:
+    def _begin(self, raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> None:
         if not self.handshake_done:
             raise InterfaceError("the connection handshake has not finished")
         if self.broken:
@@ -331,11 +332,13 @@ class ClientProtocol:
         # Decoding options of this request (a cursor may override the connection's).
         self._req_raw_text = self.raw_text if raw_text is None else raw_text
         self._req_adapters = adapters
+        self._req_sink = row_sink
 
     def query_frame(self, sql: str, flags: int = 0, *, raw_text: Optional[bool] = None,
-                    adapters=None) -> bytes:
-        """QUERY; ``raw_text`` and ``adapters`` (an AdaptersMap) apply to its results."""
-        self._begin(raw_text, adapters)
+                    adapters=None, row_sink=None) -> bytes:
+        """QUERY; ``raw_text`` and ``adapters`` (an AdaptersMap) apply to its results,
+        ``row_sink`` to its first result's rows (see ``set_row_sink``)."""
+        self._begin(raw_text, adapters, row_sink)
         # Client frames are the same bytes for the same SQL (sequence and txn_id are 0),
         # so a repeated statement reuses its frame.
         key = (sql, flags)
@@ -484,6 +487,23 @@ class ClientProtocol:
         self._response.results.append(result)
         self._result = result
         self._decoder, self._read_rows = decoder, read_rows
+        if self._req_sink is not None:
+            self.set_row_sink(self._req_sink)
+
+    def set_row_sink(self, make_sink) -> None:
+        """Decode the rows of the current result (or, when none is streaming, of the
+        request's next described result) into a sink instead of tuples: a columnar
+        decoder such as ``arrowcodec.ArrowSink``. ``make_sink(description, decoder)``
+        returns ``(sink, read_data_rows)``; the sink becomes ``result.rows`` (it has a
+        ``len()``, so ``row_limit`` still bounds a read) and its owner empties it."""
+        result = self._result
+        if result is None or result.complete or result.description is None \
+                or self._decoder is None:
+            self._req_sink = make_sink
+            return
+        self._req_sink = None
+        self._decoder, self._read_rows = make_sink(result.description, self._decoder)
+        result.rows = self._decoder
 
     def _decoder_for(self, columns):
         """The row decoder for a result, chosen once per result (and per column inside):
@@ -507,11 +527,11 @@ class ClientProtocol:
         return bool(self.negotiated_features & c.FEATURE_BINARY_VALUES)
 
     def extended_frames(self, sql: str, param_oids, values, *, autocommit: bool = False,
-                        raw_text: Optional[bool] = None, adapters=None) -> bytes:
+                        raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> bytes:
         """PARSE + (BIND + EXECUTE) per parameter set + SYNC, pipelined in one write
         (REFERENCE 5). ``values`` is a list of parameter sets (lists of bytes or None),
         all in binary format. The response ends at the READY that SYNC brings."""
-        self._begin(raw_text, adapters)
+        self._begin(raw_text, adapters, row_sink)
         parts = [self._frame(c.PARSE, cm.encode_parse("", sql, param_oids))]
         execute = cm.encode_execute("", 0, 1 if autocommit else None)
         formats = (1,) if param_oids else ()

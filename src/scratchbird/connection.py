@@ -279,13 +279,13 @@ class Connection(TransactionMixin, LifecycleMixin):
     def _execute_sql(self, sql: str, row_limit: Optional[int] = None, *,
                      raw_text: Optional[bool] = None, adapters=None,
                      timeout: Optional[float] = None, log_sql: Optional[str] = None,
-                     log_params: Any = None) -> Response:
+                     log_params: Any = None, row_sink=None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
         if self._proto is not None and self._proto.binary_values:
             flags |= c.QUERY_FLAG_BINARY_RESULT
         response = self._request(lambda proto: proto.query_frame(
-            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters), row_limit,
-            timeout=timeout or self._params.statement_timeout,
+            sql, flags, raw_text=raw_text, adapters=adapters or self.adapters, row_sink=row_sink),
+            row_limit, timeout=timeout or self._params.statement_timeout,
             log_sql=log_sql, log_params=log_params)   # never the merged SQL: it has values
         if not self._autocommit:
             self._in_transaction = True
@@ -296,15 +296,40 @@ class Connection(TransactionMixin, LifecycleMixin):
 
     def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,
                           raw_text: Optional[bool] = None, adapters=None,
-                          timeout: Optional[float] = None, log_params: Any = None) -> Response:
+                          timeout: Optional[float] = None, log_params: Any = None,
+                          row_sink=None) -> Response:
         """PARSE/BIND/EXECUTE/SYNC with binary parameters (binary sessions only)."""
         response = self._request(lambda proto: proto.extended_frames(
             sql, param_oids, rows, autocommit=self._autocommit, raw_text=raw_text,
-            adapters=adapters or self.adapters), row_limit,
+            adapters=adapters or self.adapters, row_sink=row_sink), row_limit,
             timeout=timeout or self._params.statement_timeout, log_sql=sql, log_params=log_params)
         if not self._autocommit:
             self._in_transaction = True
         return response
+
+    def _set_row_sink(self, response: Response, make_sink) -> None:
+        """Decode the rest of a streaming response's current result into a columnar
+        sink (``ClientProtocol.set_row_sink``; scratchbird.arrow uses it)."""
+        with self._lock:
+            proto = self._check_open()
+            if self._streaming is not response:
+                raise InterfaceError("this result was abandoned: another request ran on the connection")
+            proto.set_row_sink(make_sink)
+
+    def fetch_arrow(self, sql: str, params: Any = None, **options: Any):
+        """The result of ``sql`` as a ``pyarrow.Table``, decoded column by column straight
+        from the frames (the fast path; see README, "Columnar fetch"). ``options``:
+        ``numeric_as``."""
+        from scratchbird.arrow import fetch_arrow_sql
+        return fetch_arrow_sql(self, sql, params, **options)
+
+    def arrow_stream(self, sql: str, params: Any = None, **options: Any):
+        """Run ``sql`` and return a cursor whose rows are decoded straight into Arrow
+        buffers, ``batch_rows`` (65,536) at a time: read it with ``fetch_arrow*`` or pass
+        it to ``polars.DataFrame``, ``pyarrow.table`` or DuckDB (the Arrow PyCapsule
+        stream; compiled, it needs no pyarrow). ``options``: ``batch_rows``, ``numeric_as``."""
+        from scratchbird.arrow import arrow_stream_sql
+        return arrow_stream_sql(self, sql, params, **options)
 
     @property
     def binary_values(self) -> bool:

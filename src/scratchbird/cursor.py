@@ -59,6 +59,8 @@ class Cursor:
         self._shape: Optional[_shapes.Shaped] = None
         #: the server's report row of the current statement (a dict of its columns), or None
         self.server_report: Optional[dict] = None
+        self._row_sink = None    # a columnar sink factory for the next execute (scratchbird.arrow)
+        self._arrow_pending = None   # a batch read for a stream's schema, not handed out yet
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"
@@ -85,7 +87,7 @@ class Cursor:
         log_params = parameters
         parameters = self.adapters.dump_params(parameters)
         row_limit = self.itersize if self.stream else None
-        if prepare is not False:
+        if prepare is not False and self._row_sink is None:   # columnar requests go unprepared
             response = execute_cached(self, operation, parameters, prepare, timeout)
             if response is not None:
                 self._load(response)
@@ -98,11 +100,11 @@ class Cursor:
         if plan is not None:
             response = self.connection._execute_extended(
                 plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters,
-                timeout=timeout, log_params=log_params)
+                timeout=timeout, log_params=log_params, row_sink=self._row_sink)
         else:
             sql = literals.merge_params(operation, parameters)
             response = self._run(sql, row_limit, timeout=timeout, log_sql=operation,
-                                 log_params=log_params)
+                                 log_params=log_params, row_sink=self._row_sink)
         self._load(response)
         if response.done and response.error is not None:
             raise response.error
@@ -358,11 +360,51 @@ class Cursor:
             self._result.rows = self._rows
         return rows
 
+    # ------------------------------------------------------------ columnar (scratchbird.arrow)
+
+    def fetch_arrow(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as a ``pyarrow.Table``. On a ``stream=True`` cursor the rows
+        not yet read are decoded straight into Arrow buffers (fast); rows already read as
+        tuples are converted (slower). See README, "Columnar fetch"."""
+        from scratchbird.arrow import fetch_arrow
+        return fetch_arrow(self, numeric_as=numeric_as)
+
+    def fetch_arrow_batches(self, batch_rows: int = 65536, *, numeric_as: Optional[str] = None):
+        """A ``pyarrow.RecordBatchReader`` over the remaining rows, ``batch_rows`` at a
+        time: memory stays bounded on a ``stream=True`` cursor."""
+        from scratchbird.arrow import fetch_arrow_batches
+        return fetch_arrow_batches(self, batch_rows, numeric_as=numeric_as)
+
+    def fetch_numpy(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as ``{column name: numpy array}``; a column with NULLs is a
+        ``numpy.ma.MaskedArray`` masked where the NULLs are."""
+        from scratchbird.arrow import fetch_numpy
+        return fetch_numpy(self, numeric_as=numeric_as)
+
+    def fetch_pandas(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as a ``pandas.DataFrame`` (through Arrow)."""
+        from scratchbird.arrow import fetch_pandas
+        return fetch_pandas(self, numeric_as=numeric_as)
+
+    def fetch_polars(self, *, numeric_as: Optional[str] = None):
+        """The remaining rows as a ``polars.DataFrame`` (through Arrow)."""
+        from scratchbird.arrow import fetch_polars
+        return fetch_polars(self, numeric_as=numeric_as)
+
+    def __arrow_c_stream__(self, requested_schema: Any = None):
+        """The Arrow PyCapsule stream interface: ``pyarrow.table(cur)``,
+        ``polars.DataFrame(cur)`` and DuckDB read the remaining rows in batches."""
+        from scratchbird.arrow import arrow_c_stream
+        return arrow_c_stream(self, requested_schema)
+
     def _check_result(self) -> None:
         self._check()
         if self._shape is None or not self._shape.result_set:
             raise ProgrammingError("no results to fetch: the last statement returned no "
                                    "result set")
+        if not isinstance(self._rows, list):
+            raise InterfaceError("this cursor's rows are decoded column by column "
+                                 "(conn.arrow_stream): read them with fetch_arrow*()")
 
     def __iter__(self) -> Iterator[tuple]:
         return self
