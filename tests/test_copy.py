@@ -221,12 +221,19 @@ def test_plain_execute_of_copy_is_abandoned(conn):
     assert_usable(conn)
 
 
-def test_empty_table_without_a_column_list(conn):
+def test_empty_table_without_a_column_list(conn, devserver):
     name = table(conn, "id integer")
-    with pytest.raises(ProgrammingError, match="name them"):
+    if devserver.profile_name == "full":
+        # the spec's profile describes a 0-row SELECT (docs/protocol.md 5.5): the names are known
         with conn.cursor().copy(f"COPY {name} FROM STDIN") as copy:
             copy.write_row((1,))
-    assert count(conn, name) == 0
+        assert count(conn, name) == 1
+    else:
+        # today's server sends no ROW_DESCRIPTION for 0 rows (REFERENCE 4.2): no names to use
+        with pytest.raises(ProgrammingError, match="name them"):
+            with conn.cursor().copy(f"COPY {name} FROM STDIN") as copy:
+                copy.write_row((1,))
+        assert count(conn, name) == 0
     assert_usable(conn)
 
 

@@ -178,7 +178,8 @@ def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *
 
 
 def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: Sequence,
-             *, raw_text=None, adapters=None) -> Tuple[int, Optional[Response]]:
+             *, raw_text=None, adapters=None,
+             collect: Optional[list] = None) -> Tuple[int, Optional[Response]]:
     """BIND + EXECUTE per parameter set, pipelined in batches of about BATCH_BYTES.
     Rows of one OID signature share a PARSE. Returns ``(rows affected, last response)``;
     the response of a failed batch comes back with its error set."""
@@ -204,12 +205,15 @@ def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: S
             stmt.oids = None     # re-parse at the next use, whatever failed
             return total, last
         total += sum(r.rowcount for r in last.results if r.rowcount > 0)
+        if collect is not None:
+            collect.extend(last.results)
         start = end
     return total, last
 
 
 def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows: Sequence,
-                   *, raw_text=None, adapters=None) -> Tuple[int, Optional[Response]]:
+                   *, raw_text=None, adapters=None,
+                   collect: Optional[list] = None) -> Tuple[int, Optional[Response]]:
     """executemany of a prepared rowset INSERT by array bind (REFERENCE 5.8, capture 16):
     PARSE once, then per packet of rows ``CLOSE 'P' "", BIND packet, EXECUTE ""``, and
     SYNC per write. ``text_rows`` are ``(oids, texts)`` from ``StatementPlan.text_values``.
@@ -220,6 +224,9 @@ def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows
     oids, rows = unify_text_rows(text_rows)
     width = stmt.plan.param_count
     head = _closes(cache)
+    # the unnamed statement may hold a rowset INSERT of the same width too (a binary
+    # execute's PARSE ""); CLOSE of a name the server lacks is harmless (REFERENCE 5.5)
+    head.append((c.CLOSE, cm.encode_close("S", "")))
     for other in list(cache.live.values()):
         if other is not stmt and other.plan.param_count == width and is_rowset_insert(other.plan):
             head.append((c.CLOSE, cm.encode_close("S", other.name)))
@@ -239,6 +246,8 @@ def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows
             return total, last
         stmt.oids = oids
         total += sum(r.rowcount for r in last.results if r.rowcount > 0)
+        if collect is not None:
+            collect.extend(last.results)
     return total, last
 
 

@@ -114,14 +114,35 @@ def _deliver(cur, response):
     return cur
 
 
-def _finish_many(cur, total: int, last) -> None:
+def _finish_many(cur, total: int, last, sql: str = "", results=()) -> None:
     if last is not None and last.error is not None:
         cur._load(last)
         raise last.error
     cur._load(None)
     cur.rowcount = total
+    cur.server_report = _many_report(cur, sql, results)
     if last is not None and last.results:
         cur.lastrowid = last.results[-1].last_insert_id or None
+
+
+def _many_report(cur, sql: str, results) -> Optional[dict]:
+    """The server's report rows of every EXECUTE (INSERT status rows, REFERENCE 12.A.3),
+    combined as the batched executemany combines them (docs/protocol.md 5.2)."""
+    if not sql or not results:
+        return None
+    from scratchbird import _shapes
+    from scratchbird._statements import split_statements
+    statement = split_statements(sql)[0]
+    shaped, rows_of, names_of = [], [], []
+    for result in results:
+        if result.description is None:
+            continue
+        one = _shapes.shape_result(result, statement, cur.report_rows, None)
+        if one.report_shape is not None:
+            shaped.append(one)
+            rows_of.append(result.rows)
+            names_of.append([col.name for col in result.description.columns])
+    return _shapes.combined_report(shaped, rows_of, names_of) if shaped else None
 
 
 def _run_many(conn, cache, stmt: ServerStatement, param_sets, cur):
@@ -134,16 +155,18 @@ def _run_many(conn, cache, stmt: ServerStatement, param_sets, cur):
         exact = conn._proto.binary_values
         rows = [plan.text_values(p, exact) for p in param_sets]
         if all(row is not None for row in rows):
+            results: list = []
             total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
-                                                 adapters=cur.adapters)
-            _finish_many(cur, total, last)
+                                                 adapters=cur.adapters, collect=results)
+            _finish_many(cur, total, last, plan.sql, results)
             return True
     encoded = [_runner.encode_values(conn, plan, p) for p in param_sets]
     if any(e is None for e in encoded):
         return None
+    results: list = []
     total, last = _runner.run_many(conn, cache, stmt, encoded, raw_text=cur._raw_text,
-                                   adapters=cur.adapters)
-    _finish_many(cur, total, last)
+                                   adapters=cur.adapters, collect=results)
+    _finish_many(cur, total, last, plan.sql, results)
     return True
 
 
@@ -212,9 +235,10 @@ def executemany_array(cur, sql: str, param_sets) -> bool:
             cache.live[stmt.name] = stmt
         else:
             stmt = cache.statement_for(entry)
+        results: list = []
         total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
-                                             adapters=cur.adapters)
+                                             adapters=cur.adapters, collect=results)
         if entry is None:
             cache.forget(stmt)
-    _finish_many(cur, total, last)
+    _finish_many(cur, total, last, sql, results)
     return True
