@@ -27,7 +27,8 @@ from scratchbird import _server_messages as sm
 from scratchbird._impl import framing, rowcodec
 from scratchbird._protocol import ClientProtocol
 from scratchbird.errors import (AuthenticationError, DataError, IntegrityError, OperationalError,
-                                ProgrammingError, TransactionRollbackError, error_from_fields)
+                                ProgrammingError, QueryCanceledError, TransactionRollbackError,
+                                error_from_fields)
 
 ALL_NUMBERS = [f"{n:02d}" for n in range(1, 20)]
 # Captures 14-19 (COPY, array bind, savepoints/reset, cancel/subscribe, statement shapes)
