@@ -35,6 +35,19 @@ class Outcome:
         return f"returned {self.value!r:.300}"
 
 
+def known_escapes():
+    """Exception classes known to escape today, tracked elsewhere, tolerated so the fuzzers
+    keep going: ``MessageFormatError`` (a ValueError) from the payload parsers escapes
+    ClientProtocol; issue 7 turns it into ProtocolError. The strict xfail in
+    tests/test_fuzz_findings.py notices when that lands (then empty this tuple)."""
+    from scratchbird._client_messages import MessageFormatError
+    from scratchbird.errors import Error
+
+    if issubclass(MessageFormatError, Error):
+        return ()
+    return (MessageFormatError,)
+
+
 def outcome(call, *args, **kwargs) -> Outcome:
     """Run ``call``; an Error becomes an Outcome, any other exception a violation."""
     from scratchbird.errors import Error
@@ -42,6 +55,8 @@ def outcome(call, *args, **kwargs) -> Outcome:
     try:
         return Outcome(value=comparable(call(*args, **kwargs)))
     except Error as exc:
+        return Outcome(error=type(exc), message=str(exc))
+    except known_escapes() as exc:
         return Outcome(error=type(exc), message=str(exc))
     except RecursionError:
         raise

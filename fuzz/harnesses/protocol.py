@@ -65,6 +65,8 @@ def _converse(data: bytes, impl: str):
             events.append(_event(response))
             if response.done:
                 break
+            for result in response.results:   # a streaming caller takes the rows
+                result.rows.clear()
     return events, "request limit"
 
 

@@ -114,6 +114,7 @@ def _dec_array(data, opts, depth):
     if total > (n - pos) // 4:
         raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} need more than "
                          f"the {n - pos} bytes left")
+    _check_sub_arrays(dims, n)
     element_type = (family, code)
     flat = []
     for k in range(total):
@@ -123,6 +124,20 @@ def _dec_array(data, opts, depth):
     if pos != n:
         raise _Malformed(f"{n - pos} bytes after the last element")
     return _reshape(flat, dims) if ndim > 1 else flat
+
+
+def _check_sub_arrays(dims, n):
+    # An empty array may declare dimensions like 2**31 x 0: no element pays for them, but
+    # the nested lists would still be built. Every sub-list must be paid for by the
+    # value's bytes too (at most 2 per byte; a non-empty array never comes near it).
+    # Found by the fuzz harness values_nested (tests/test_fuzz_findings.py).
+    lists = built = 0 if len(dims) < 2 else 1
+    for length in dims[:-1]:
+        built *= length
+        lists += built
+        if lists > 2 * n:
+            raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} describe more "
+                             f"sub-arrays than the value's {n} bytes can hold")
 
 
 def _reshape(flat, dims):
