@@ -41,7 +41,8 @@ class DevServer:
     generated in a temporary directory that ``stop()`` removes); ``dbname``: when set,
     a STARTUP that names another database is refused; ``cache_results``: replay the
     answer of a repeated read-only SELECT without running it again, until the next COMMIT
-    (off by default; for benchmarks, see ``_cache``).
+    (off by default; for benchmarks, see ``_cache``); ``tls_client_ca``: a PEM of CAs
+    the server requires and verifies client certificates against (TLS only).
 
     After ``start()``: ``port`` is the bound port, ``cafile`` the PEM to trust (None
     without TLS) and ``dsn`` a connection string for the driver.
@@ -51,7 +52,8 @@ class DevServer:
                  database: str = ":memory:", user: str = "sb", password: str = "sb",
                  tls: str = "required", certfile: Optional[str] = None,
                  keyfile: Optional[str] = None, dbname: Optional[str] = None,
-                 users: Optional[Dict[str, str]] = None, cache_results: bool = False) -> None:
+                 users: Optional[Dict[str, str]] = None, cache_results: bool = False,
+                 tls_client_ca: Optional[str] = None) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown dev server profile {profile!r} "
                              f"(available: {', '.join(sorted(PROFILES))})")
@@ -62,6 +64,8 @@ class DevServer:
             raise ValueError("keyfile given without certfile")
         if certfile and tls_mode == "off":
             raise ValueError("certfile/keyfile need tls='required'")
+        if tls_client_ca and tls_mode == "off":
+            raise ValueError("tls_client_ca needs tls='required'")
         if not user:
             raise ValueError("user must not be empty")
         self.host = host
@@ -73,6 +77,7 @@ class DevServer:
         self.tls = tls_mode
         self.certfile = certfile
         self.keyfile = keyfile
+        self.tls_client_ca = tls_client_ca
         self.dbname = dbname
         self.users = dict(users or {})
         self.users[user] = password
@@ -112,7 +117,7 @@ class DevServer:
             if not certfile:
                 self._tmpdir = tempfile.mkdtemp(prefix="sbdev-tls-")
                 certfile, keyfile = generate_certificate(self._tmpdir)
-            context = server_context(certfile, keyfile)
+            context = server_context(certfile, keyfile, self.tls_client_ca)
             self.cafile = certfile
         self._engine = Engine(self.database)
         if self.cache_results:
