@@ -2,15 +2,35 @@
 
     python -m fuzz.run NAME [libFuzzer flags and corpus folders...]
 
-Nothing of scratchbird is imported before libFuzzer starts: the harness is loaded on the
-first input, inside ``atheris.instrument_imports()``, so the pure modules get Python
-coverage, and the extensions of an instrumented build (FUZZ_COMPILED_DIR) resolve their
-``-fsanitize=fuzzer-no-link`` hooks against the libFuzzer atheris has loaded by then.
+The Python modules under test (the package runs with SCRATCHBIRD_IMPL=python, so that
+loads no extension) are imported first, inside ``atheris.instrument_imports()``, so they
+get Python coverage. The extensions are imported on the first input only: those of an
+instrumented build (FUZZ_COMPILED_DIR) resolve their ``-fsanitize=fuzzer-no-link`` hooks
+against the libFuzzer that atheris loads when fuzzing starts.
 """
 from __future__ import annotations
 
 import os
 import sys
+
+
+# Every Python module a harness reaches, imported inside the instrumentation block (a
+# module first imported later, from inside a harness call, would get no Python coverage).
+TARGETS = ("scratchbird", "scratchbird._protocol", "scratchbird._scram",
+           "scratchbird._auth_messages", "scratchbird._compression",
+           "scratchbird._server_messages", "scratchbird._client_messages",
+           "scratchbird._mixed_rows", "scratchbird._pure.framing", "scratchbird._pure.rowcodec",
+           "scratchbird._pure.bincodec", "scratchbird._pure.literals")
+
+
+def import_targets(name: str):
+    import importlib
+
+    for module in TARGETS:
+        importlib.import_module(module)
+    from fuzz import contract, twins  # noqa: F401
+    from fuzz.harnesses import load
+    return load(name)[0]
 
 
 def main(argv) -> None:
@@ -20,14 +40,16 @@ def main(argv) -> None:
     sys.setdlopenflags(os.RTLD_NOW | os.RTLD_GLOBAL)
     import atheris
 
-    state = {}
+    with atheris.instrument_imports(include=["scratchbird", "fuzz"]):
+        one_input = import_targets(name)
+    started = []
 
     def test_one_input(data: bytes) -> None:
-        one_input = state.get("one_input")
-        if one_input is None:
-            with atheris.instrument_imports(include=["scratchbird", "fuzz"]):
-                from fuzz.harnesses import load
-                one_input = state["one_input"] = load(name)[0]
+        if not started:   # the extensions, now that libFuzzer is loaded
+            from fuzz.twins import twins
+            for module in ("framing", "rowcodec", "bincodec", "literals"):
+                twins(module)
+            started.append(True)
         one_input(data)
 
     atheris.Setup(flags, test_one_input)
