@@ -12,7 +12,7 @@ few delays and stalls; TLS connections get byte-offset faults. For every case:
 - a result that comes back is the right one, except for the corruptions SBWP itself
   cannot see (no checksum, no sequence check, REFERENCE 0.12): a flipped byte inside a
   DATA_ROW or ROW_DESCRIPTION payload, or a duplicated DATA_ROW, in plaintext. Those are
-  counted as findings (fuzz/README.md, "Findings") and must never happen over TLS;
+  counted as findings (docs/protocol.md 5.2) and must never happen over TLS;
 - a commit whose reply is lost says the outcome is unknown.
 """
 from __future__ import annotations
