@@ -52,7 +52,6 @@ from scratchbird._pure.bincodec import (
     _plan_column, _spec, column_type_id, encode_param, encode_value, type_label, typeref_for,
 )
 from scratchbird._pure.bincodec import _encode as _encode_one
-from scratchbird._pure.bincodec_nested import _check_empty_shape
 from scratchbird._pure.bincodec_scalar import (MAX_DECIMAL_COEFFICIENT_BYTES, MAX_DECIMAL_DIGITS,
                                                _Malformed)
 from scratchbird.binary_types import Geometry, Interval, Jsonb, Range

@@ -56,6 +56,26 @@ cdef int _check_count(uint32_t count, Py_ssize_t each, Py_ssize_t rem, str what)
 # ---------------------------------------------------------------- ARRAY / LIST
 
 
+cdef int _check_sub_arrays(list dims, Py_ssize_t n) except -1:
+    # An empty array may declare dimensions like 2**31 x 0: every nested list must be paid
+    # for by the value's bytes (at most 2 per byte), as in the pure twin.
+    cdef Py_ssize_t lists = 0, built = 1, length
+    if len(dims) < 2:
+        return 0
+    lists = 1
+    for d in range(len(dims) - 1):
+        length = <Py_ssize_t>dims[d]
+        if length and built > (2 * n) // length:
+            lists = 2 * n + 1
+        else:
+            built *= length
+            lists += built
+        if lists > 2 * n:
+            raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} describe more "
+                             f"sub-arrays than the value's {n} bytes can hold")
+    return 0
+
+
 cdef object _reshape(list flat, list dims):
     cdef Py_ssize_t step = 1
     if len(dims) == 1:
@@ -102,8 +122,7 @@ cdef object _d_array(const uint8_t* p, Py_ssize_t n, _Options o, int depth):
     if too_big:
         raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} need more than "
                          f"the {n - pos} bytes left")
-    if zero and ndim > 1:
-        _check_empty_shape(dims, n)     # the pure twin's: at most one empty list per byte
+    _check_sub_arrays(dims, n)          # every nested list paid for by bytes, as the pure twin
     element_type = _type_at(p + 8)
     fn = _lookup(element_type)
     flat = PyList_New(total)

@@ -19,7 +19,7 @@ from scratchbird._log import count_frames, describe_params, log, shorten
 from scratchbird._protocol import ClientProtocol, Response
 from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
 from scratchbird._transport import Transport, attempts, open_transport
-from scratchbird.errors import (AuthenticationError, Error, InterfaceError,
+from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
 from scratchbird.lifecycle import LifecycleMixin, RequestControl
 from scratchbird.transactions import TransactionMixin
@@ -350,8 +350,20 @@ class Connection(TransactionMixin, LifecycleMixin):
         return Cursor(self, raw_text=raw_text, stream=stream, report_rows=report_rows)
 
     def commit(self) -> None:
-        """Commit (TXN_COMMIT with the 4-byte payload, REFERENCE 6.3)."""
-        self._end_transaction(lambda proto: proto.commit_frame())
+        """Commit (TXN_COMMIT with the 4-byte payload, REFERENCE 6.3).
+
+        If the connection fails once COMMIT may have left (no answer from the server),
+        nobody knows whether the transaction committed: the OperationalError says so
+        rather than claim a rollback (docs/protocol.md, "Commit outcome unknown")."""
+        try:
+            self._end_transaction(lambda proto: proto.commit_frame())
+        except OperationalError as exc:
+            if exc.sqlstate is not None or not self.closed:
+                raise  # the server answered (or nothing was sent): the outcome is known
+            raise ConnectionLost(
+                f"the connection failed after COMMIT was sent, so the outcome of the "
+                f"transaction is unknown: it may or may not have been committed ({exc})"
+            ) from exc
 
     def rollback(self) -> None:
         """Roll back (TXN_ROLLBACK, REFERENCE 6.4)."""

@@ -114,7 +114,7 @@ def _dec_array(data, opts, depth):
     if total > (n - pos) // 4:
         raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} need more than "
                          f"the {n - pos} bytes left")
-    _check_empty_shape(dims, n)
+    _check_sub_arrays(dims, n)
     element_type = (family, code)
     flat = []
     for k in range(total):
@@ -126,18 +126,18 @@ def _dec_array(data, opts, depth):
     return _reshape(flat, dims) if ndim > 1 else flat
 
 
-def _check_empty_shape(dims, n):
-    """An array with a zero dimension has no elements, but its shape still builds one
-    list per index of the dimensions before the zero (2x0 is ``[[], []]``). Allow at
-    most one such list per byte of the value, so a few bytes cannot build billions."""
-    lists = 1
+def _check_sub_arrays(dims, n):
+    # An empty array may declare dimensions like 2**31 x 0: no element pays for them, but
+    # the nested lists would still be built. Every sub-list must be paid for by the
+    # value's bytes too (at most 2 per byte; a non-empty array never comes near it).
+    # Found by review (issue 7) and by the fuzz harness values_nested (issue 13).
+    lists = built = 0 if len(dims) < 2 else 1
     for length in dims[:-1]:
-        if length == 0:
-            break
-        lists *= length
-        if lists > n:
-            raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} build more empty "
-                             f"lists than the value's {n} bytes allow")
+        built *= length
+        lists += built
+        if lists > 2 * n:
+            raise _Malformed(f"array dimensions {'x'.join(map(str, dims))} describe more "
+                             f"sub-arrays than the value's {n} bytes can hold")
 
 
 def _reshape(flat, dims):

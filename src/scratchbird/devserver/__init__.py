@@ -42,7 +42,9 @@ class DevServer:
     a STARTUP that names another database is refused; ``cache_results``: replay the
     answer of a repeated read-only SELECT without running it again, until the next COMMIT
     (off by default; for benchmarks, see ``_cache``); ``demo``: create and commit the
-    README tour's tables (``items``, see ``_demo``) before accepting connections.
+    README tour's tables (``items``, see ``_demo``) before accepting connections;
+    ``tls_client_ca``: a PEM of CAs the server requires and verifies client certificates
+    against (TLS only).
 
     After ``start()``: ``port`` is the bound port, ``cafile`` the PEM to trust (None
     without TLS) and ``dsn`` a connection string for the driver.
@@ -53,7 +55,7 @@ class DevServer:
                  tls: str = "required", certfile: Optional[str] = None,
                  keyfile: Optional[str] = None, dbname: Optional[str] = None,
                  users: Optional[Dict[str, str]] = None, cache_results: bool = False,
-                 demo: bool = False) -> None:
+                 demo: bool = False, tls_client_ca: Optional[str] = None) -> None:
         if profile not in PROFILES:
             raise ValueError(f"unknown dev server profile {profile!r} "
                              f"(available: {', '.join(sorted(PROFILES))})")
@@ -64,6 +66,8 @@ class DevServer:
             raise ValueError("keyfile given without certfile")
         if certfile and tls_mode == "off":
             raise ValueError("certfile/keyfile need tls='required'")
+        if tls_client_ca and tls_mode == "off":
+            raise ValueError("tls_client_ca needs tls='required'")
         if not user:
             raise ValueError("user must not be empty")
         self.host = host
@@ -75,6 +79,7 @@ class DevServer:
         self.tls = tls_mode
         self.certfile = certfile
         self.keyfile = keyfile
+        self.tls_client_ca = tls_client_ca
         self.dbname = dbname
         self.users = dict(users or {})
         self.users[user] = password
@@ -115,7 +120,7 @@ class DevServer:
             if not certfile:
                 self._tmpdir = tempfile.mkdtemp(prefix="sbdev-tls-")
                 certfile, keyfile = generate_certificate(self._tmpdir)
-            context = server_context(certfile, keyfile)
+            context = server_context(certfile, keyfile, self.tls_client_ca)
             self.cafile = certfile
         self._engine = Engine(self.database)
         if self.demo:

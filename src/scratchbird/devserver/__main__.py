@@ -29,6 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="TLS 1.3 required, or plaintext (default required)")
     p.add_argument("--certfile", help="server certificate PEM (default: generated)")
     p.add_argument("--keyfile", help="server key PEM")
+    p.add_argument("--tls-client-ca", metavar="FILE",
+                   help="require client certificates signed by a CA in this PEM file")
     p.add_argument("--dbname", help="the only database name STARTUP may ask for")
     p.add_argument("--cache-results", action="store_true",
                    help="replay repeated read-only SELECTs until the next COMMIT (benchmarks)")
@@ -55,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                            database=args.database, user=args.user, password=args.password,
                            tls=args.tls, certfile=args.certfile, keyfile=args.keyfile,
                            dbname=args.dbname, cache_results=args.cache_results,
-                           demo=args.demo).start()
+                           demo=args.demo, tls_client_ca=args.tls_client_ca).start()
     except (OSError, ValueError) as exc:
         print(f"scratchbird.devserver: {exc}", file=sys.stderr)
         return 2

@@ -75,12 +75,19 @@ def generate_certificate(directory, common_name: str = "localhost") -> Tuple[str
 generate_self_signed = generate_certificate
 
 
-def server_context(certfile: str, keyfile: Optional[str]) -> ssl.SSLContext:
-    """TLS 1.3 only (minimum = maximum), no client certificate, no compression."""
+def server_context(certfile: str, keyfile: Optional[str],
+                   client_ca: Optional[str] = None) -> ssl.SSLContext:
+    """TLS 1.3 only (minimum = maximum), no compression; no client certificate, unless
+    ``client_ca`` (a PEM of trusted CAs) is given: then a client must present a
+    certificate that chains to it, or the handshake fails (the real listener never asks,
+    REFERENCE 3.2; this is for testing a driver's ``sslcert``/``sslkey``)."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.maximum_version = ssl.TLSVersion.TLSv1_3
     ctx.verify_mode = ssl.CERT_NONE
+    if client_ca:
+        ctx.load_verify_locations(cafile=client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
     ctx.options |= getattr(ssl, "OP_NO_COMPRESSION", 0)
     ctx.load_cert_chain(certfile, keyfile)
     return ctx
