@@ -97,7 +97,7 @@ def test_interrupt_stops_the_running_statement(s):
     thread = threading.Thread(target=interrupter, daemon=True)
     thread.start()
     try:
-        err = error_of(s, "SELECT count(*) FROM range(10000000) a, range(100) b "
+        err = error_of(s, "SELECT count(*) FROM range(1000000000) a, range(1000) b "
                           "WHERE a.range + b.range > 5")
     finally:
         done.set()

@@ -20,8 +20,9 @@ from scratchbird._dsn import make_params
 from scratchbird.errors import InterfaceError, OperationalError, QueryCanceledError
 from scratchbird.lifecycle import CANCEL_GRACE_SECONDS
 
-# A DuckDB cross join that runs far longer than any test waits (~15 s and more).
-LONG_QUERY = ("SELECT count(*) FROM range(10000000) a, range(100) b "
+# A DuckDB cross join that runs far longer than any test waits (10^12 rows: hours on any
+# machine; the dev server interrupts it when cancelled (full) or when the client hangs up).
+LONG_QUERY = ("SELECT count(*) FROM range(1000000000) a, range(1000) b "
               "WHERE a.range + b.range > 5")
 HANG_GUARD = 120.0
 
