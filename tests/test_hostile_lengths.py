@@ -77,9 +77,10 @@ def test_empty_array_shapes_decode():
     assert bincodec.decode_value((15, 1), _array([1, 3, 0])) == [[[], [], []]]
 
 
-@pytest.mark.parametrize("dims", [[0x7FFFFFFF, 0], [1 << 16, 1 << 14, 0], [50, 0]])
+@pytest.mark.parametrize("dims", [[0x7FFFFFFF, 0], [1 << 16, 1 << 14, 0], [100, 0]])
 def test_empty_array_shape_cannot_build_more_lists_than_its_bytes(dims):
-    # 28 to 36 bytes asked for 2**31 (or 2**30) empty lists: refused before any is built
+    # 28 to 36 bytes asked for 2**31 (or 2**30, or 100) empty lists: refused before any is
+    # built (each nested list must be paid for by the value's bytes, at most 2 per byte)
     with pytest.raises(DataError, match="describe more sub-arrays"):
         bincodec.decode_value((15, 1), _array(dims))
 

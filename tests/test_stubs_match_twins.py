@@ -46,7 +46,7 @@ def _decorator(node) -> str:
 
 def _params(args: ast.arguments):
     names = [a.arg for a in args.posonlyargs + args.args + args.kwonlyargs]
-    return [n for n in names if n not in ("self", "cls")]
+    return [n for n in names if n not in ("self", "cls") and not n.startswith("_")]
 
 
 def _pure_api(module, names):
@@ -58,10 +58,11 @@ def _pure_api(module, names):
             for attr, value in vars(obj).items():
                 if _public(attr) and inspect.isfunction(value):
                     methods[attr] = [p for p in inspect.signature(value).parameters
-                                     if p not in ("self", "cls")]
+                                     if p not in ("self", "cls") and not p.startswith("_")]
             api[name] = ("class", methods)
         elif inspect.isfunction(obj) or inspect.isbuiltin(obj):
-            api[name] = ("def", list(inspect.signature(obj).parameters))
+            api[name] = ("def", [p for p in inspect.signature(obj).parameters
+                                 if not p.startswith("_")])
         elif obj is not None:
             api[name] = ("value", None)
     return api
