@@ -6,6 +6,7 @@ the connection is plaintext from the first byte.
 """
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 from typing import Optional, Tuple
@@ -64,6 +65,20 @@ class Transport:
         elif size < self.recv_size >> 3 and self.recv_size > RECV_MIN:
             self.recv_size >>= 1
         return data
+
+    def recv_within(self, timeout: Optional[float]) -> Optional[bytes]:
+        """``recv()`` if bytes arrive within ``timeout`` seconds (None: wait), else None
+        (the connection stays open: waiting for notifications is not a timeout)."""
+        sock = self.sock
+        if not (self.tls and sock.pending()):
+            try:
+                ready, _, _ = select.select([sock], [], [], timeout)
+            except (OSError, ValueError) as exc:
+                self.close()
+                raise ConnectionLost(f"connection to {self.where} lost while waiting: {exc}") from None
+            if not ready:
+                return None
+        return self.recv()
 
     def close(self) -> None:
         if self.closed:
