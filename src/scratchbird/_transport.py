@@ -66,6 +66,20 @@ class Transport:
             self.recv_size >>= 1
         return data
 
+    def idle_alive(self) -> bool:
+        """Between requests nothing may arrive: a readable socket means the server closed
+        it (or is out of step). A pool asks this before handing the connection out, when
+        nothing has been written for the next request yet (database/sql's ErrBadConn)."""
+        if self.closed:
+            return False
+        sock = self.sock
+        if self.tls and sock.pending():
+            return False
+        try:
+            return not select.select([sock], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
+
     def recv_within(self, timeout: Optional[float]) -> Optional[bytes]:
         """``recv()`` if bytes arrive within ``timeout`` seconds (None: wait), else None
         (the connection stays open: waiting for notifications is not a timeout)."""

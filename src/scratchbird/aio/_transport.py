@@ -54,6 +54,11 @@ class AsyncTransport:
             raise ConnectionLost(f"connection to {self.where} lost while sending")
         self.writer.write(data)
 
+    def idle_alive(self) -> bool:
+        """Between requests nothing may arrive (see ``Transport.idle_alive``)."""
+        return not (self.closed or self.writer.is_closing() or self.reader.at_eof()
+                    or self.reader._buffer)
+
     def recv(self) -> bytes:
         return self._receive(None)
 
