@@ -24,8 +24,9 @@ class ConnectionPool:
     to 10 % jitter, so they do not all reconnect at once); waiting longer than
     ``timeout`` seconds raises ``PoolTimeout``, and more than ``max_waiting`` waiters
     (0: no limit) raise ``TooManyRequests`` (both ``OperationalError``\\ s).
-    ``check(conn)`` runs on every checkout (e.g. ``Connection.ping``; raise to refuse
-    the connection); ``reset(conn)`` on every return.
+    ``check(conn)`` runs on every checkout of a connection that was idle (e.g.
+    ``Connection.ping``; raise an ``Error`` to refuse it), not on a new one;
+    ``reset(conn)`` on every return of a usable one.
 
     On return, whatever the block did: a connection that is broken or closed is
     discarded and replaced in the background; one left inside a transaction is rolled
