@@ -1,233 +1,155 @@
-"""``AsyncConnectionPool``: the pool for asyncio (``AsyncConnection``).
+"""``AsyncConnectionPool``: ``ConnectionPool``'s own code, run for asyncio.
 
-The same policy (``_policy.PoolPolicy``) and the same return rules
-(``restore_for_reuse``, run on the connection through ``AsyncConnection.run_sync``)
-as ``ConnectionPool``; see its docstring for the settings and the retry rule.
+The pool logic is written once (``_sync.ConnectionPool``). Here it runs in a greenlet
+(``aio._bridge.run_sync``) with asyncio's condition, event and task behind the same
+small interface as the blocking pool's threads (``_Loop``), and ``AsyncConnection``\\ s
+as its connections: their blocking side (``conn._sync``) is checked and reset with the
+very same functions.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from typing import Any, AsyncIterator, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Optional
 
+from scratchbird.aio import AsyncConnection
+from scratchbird.aio._bridge import await_, run_sync
 from scratchbird.errors import Error
-from scratchbird._log import log
-from scratchbird.pool._policy import (PoolClosed, PoolPolicy, monotonic, ready_for_checkout,
-                                      restore_for_reuse)
+from scratchbird.pool._policy import Lease
+from scratchbird.pool._sync import ConnectionPool
 
 __all__ = ["AsyncConnectionPool"]
+
+
+class _LoopCondition:
+    """``threading.Condition``'s interface over ``asyncio.Condition`` (from a greenlet)."""
+
+    def __init__(self) -> None:
+        self._cond = asyncio.Condition()
+
+    def __enter__(self) -> "_LoopCondition":
+        await_(self._cond.acquire())
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._cond.release()
+
+    def wait(self, timeout: Optional[float]) -> None:
+        try:
+            await_(asyncio.wait_for(self._cond.wait(), timeout))
+        except asyncio.TimeoutError:
+            pass
+
+    def notify(self) -> None:
+        self._cond.notify()
+
+    def notify_all(self) -> None:
+        self._cond.notify_all()
+
+
+class _LoopEvent:
+    """``threading.Event``'s interface over ``asyncio.Event`` (from a greenlet)."""
+
+    def __init__(self) -> None:
+        self._event = asyncio.Event()
+
+    def wait(self, timeout: Optional[float]) -> None:
+        try:
+            await_(asyncio.wait_for(self._event.wait(), timeout))
+        except asyncio.TimeoutError:
+            pass
+
+    def set(self) -> None:
+        self._event.set()
+
+    def clear(self) -> None:
+        self._event.clear()
+
+
+class _Loop:
+    """What the pool needs from its concurrency model: the running event loop."""
+
+    condition = _LoopCondition
+    event = _LoopEvent
+
+    @staticmethod
+    def start(fn: Callable[[], None], name: str) -> asyncio.Task:
+        return asyncio.get_running_loop().create_task(run_sync(fn), name=name)
+
+    @staticmethod
+    def join(worker: asyncio.Task, timeout: float) -> None:
+        try:
+            await_(asyncio.wait_for(asyncio.shield(worker), timeout))
+        except (asyncio.TimeoutError, Error):
+            worker.cancel()
+
+
+class _LoopPool(ConnectionPool):
+    """``ConnectionPool`` over the event loop, with ``AsyncConnection``\\ s."""
+
+    _runtime = _Loop
+
+    @staticmethod
+    def _blocking(conn: AsyncConnection):
+        return conn._sync
+
+    def _connect(self) -> AsyncConnection:
+        return await_(AsyncConnection.connect(self.conninfo, **self.kwargs))
+
+    @staticmethod
+    def _call_user(fn: Callable[[Any], Awaitable[Any]], conn: AsyncConnection) -> Any:
+        return await_(fn(conn))
+
+    @staticmethod
+    def _close(conn: AsyncConnection) -> None:
+        try:
+            await_(conn.close())
+        except Error:
+            pass
 
 
 class AsyncConnectionPool:
     """A pool of ``scratchbird.AsyncConnection``: ``async with pool.connection() as conn:``.
 
-    Settings and rules as ``ConnectionPool`` (``check`` and ``reset`` are coroutine
-    functions here). Retry rule (database/sql's ``ErrBadConn``): a connection found
-    dead at checkout, before any byte of the caller's request went out, is replaced by
-    another; nothing is retried once the block has started.
+    The settings, the return rules and the retry rule are ``ConnectionPool``'s (see its
+    docstring); ``check`` and ``reset`` are coroutine functions here. The upkeep worker
+    is a task, started by ``open()``, ``async with pool``, or the first checkout.
     """
 
-    def __init__(self, conninfo: Optional[str] = None, *, min_size: int = 1,
-                 max_size: Optional[int] = None, timeout: float = 30.0,
-                 max_idle: Optional[float] = 600.0, max_lifetime: Optional[float] = 3600.0,
-                 max_waiting: int = 0, check: Optional[Callable[[Any], Awaitable[Any]]] = None,
-                 reset: Optional[Callable[[Any], Awaitable[Any]]] = None,
-                 kwargs: Optional[dict] = None, name: Optional[str] = None) -> None:
-        self.conninfo = conninfo
-        self.kwargs = dict(kwargs or {})
-        self.name = name or "pool"
-        self.check, self.reset = check, reset
-        self._policy = PoolPolicy(min_size, max_size, timeout, max_idle, max_lifetime,
-                                  max_waiting)
-        self._cond: Optional[asyncio.Condition] = None
-        self._wake: Optional[asyncio.Event] = None
-        self._worker: Optional[asyncio.Task] = None
+    def __init__(self, conninfo: Optional[str] = None, **settings: Any) -> None:
+        self._pool = _LoopPool(conninfo, open=False, **settings)
 
     def __repr__(self) -> str:
-        return f"<scratchbird.pool.AsyncConnectionPool {self.name!r} {self.stats()}>"
+        return repr(self._pool).replace("_LoopPool", "AsyncConnectionPool")
 
     @property
     def closed(self) -> bool:
-        return self._policy.closed
+        return self._pool.closed
 
     def stats(self) -> dict:
-        return self._policy.stats()
+        return self._pool.stats()
 
     async def open(self) -> None:
-        """Start the upkeep task (done by the first checkout or ``async with``)."""
-        if self._worker is None:
-            if self._policy.closed:
-                raise PoolClosed("the pool is closed")
-            self._cond, self._wake = asyncio.Condition(), asyncio.Event()
-            self._worker = asyncio.get_running_loop().create_task(self._upkeep_loop())
+        self._pool._open_pool()
 
     async def wait(self, timeout: float = 30.0) -> None:
         """Wait until ``min_size`` connections are open (raises PoolTimeout)."""
         await self.open()
-        policy = self._policy
-        deadline = monotonic() + timeout
-        while len(policy.idle) + len(policy.busy) < policy.min_size:
-            if monotonic() >= deadline:
-                raise policy.timed_out()
-            await asyncio.sleep(0.02)
+        await run_sync(self._pool.wait, timeout)
 
-    # ------------------------------------------------------------ checkout / return
+    def connection(self, timeout: Optional[float] = None) -> Lease:
+        """``async with pool.connection() as conn:``."""
+        return Lease(self, timeout)
 
-    @contextlib.asynccontextmanager
-    async def connection(self, timeout: Optional[float] = None) -> AsyncIterator[Any]:
-        conn = await self.getconn(timeout)
-        failed = False
-        try:
-            yield conn
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            await self.putconn(conn, failed=failed)
-
-    async def getconn(self, timeout: Optional[float] = None):
+    async def getconn(self, timeout: Optional[float] = None) -> AsyncConnection:
         await self.open()
-        policy = self._policy
-        deadline = monotonic() + (policy.timeout if timeout is None else timeout)
-        while True:
-            slot, grow = await self._reserve(deadline)
-            if grow:
-                return await self._open(busy=True)
-            if await self._fit(slot.conn):
-                return slot.conn
-            policy.discard(slot, "discarded_unchecked")   # nothing sent yet (ErrBadConn)
-            policy.counts["retried"] += 1
-            await self._close(slot.conn)
-            self._wake.set()
+        return await run_sync(self._pool.getconn, timeout)
 
-    async def _reserve(self, deadline: float):
-        policy = self._policy
-        async with self._cond:
-            waiting = False
-            try:
-                while True:
-                    if policy.closed:
-                        raise PoolClosed("the pool is closed")
-                    slot, grow, expired = policy.checkout(monotonic())
-                    for old in expired:
-                        await self._close(old.conn)
-                    if slot is not None or grow:
-                        return slot, grow
-                    if not waiting:
-                        policy.start_waiting()
-                        waiting = True
-                    remaining = deadline - monotonic()
-                    if remaining <= 0:
-                        raise policy.timed_out()
-                    try:
-                        await asyncio.wait_for(self._cond.wait(), remaining)
-                    except asyncio.TimeoutError:
-                        pass
-            finally:
-                if waiting:
-                    policy.waiting -= 1
-
-    async def _fit(self, conn) -> bool:
-        if conn._lock.locked() or not ready_for_checkout(conn._sync):
-            return False
-        if self.check is not None:
-            try:
-                await self.check(conn)
-            except Error as exc:
-                log.debug("pool %s: check refused a connection: %s", self.name, exc)
-                return False
-        return True
-
-    async def putconn(self, conn, failed: bool = False) -> None:
-        """Give a connection back (see ``ConnectionPool`` for what happens to it)."""
-        try:
-            usable = await asyncio.shield(self._restore(conn, failed))
-        except asyncio.CancelledError:
-            usable = False
-        async with self._cond:
-            dropped = self._policy.checkin(conn, monotonic(), usable and conn.is_valid())
-            self._cond.notify()
-        if dropped is not None:
-            await self._close(conn)
-            self._wake.set()
-
-    async def _restore(self, conn, failed: bool) -> bool:
-        if conn.closed:
-            return False
-        usable = await conn.run_sync(restore_for_reuse, failed)
-        if usable and self.reset is not None:
-            try:
-                await self.reset(conn)
-            except Error:
-                return False
-        return usable
-
-    # ------------------------------------------------------------ opening, upkeep
-
-    async def _open(self, busy: bool):
-        from scratchbird.aio import AsyncConnection
-        try:
-            conn = await AsyncConnection.connect(self.conninfo, **self.kwargs)
-        except BaseException:
-            async with self._cond:
-                self._policy.open_failed()
-                self._cond.notify()
-            raise
-        async with self._cond:
-            self._policy.opened(conn, monotonic(), busy)
-            if not busy:
-                self._cond.notify()
-        return conn
-
-    @staticmethod
-    async def _close(conn) -> None:
-        try:
-            await conn.close()
-        except Error:
-            pass
-
-    async def _upkeep_loop(self) -> None:
-        policy = self._policy
-        while not policy.closed:
-            to_close, to_open = policy.upkeep(monotonic())
-            for slot in to_close:
-                await self._close(slot.conn)
-            for i in range(to_open):
-                try:
-                    await self._open(busy=False)
-                except Error as exc:
-                    log.debug("pool %s: opening a connection failed: %s", self.name, exc)
-                    policy.size -= to_open - i - 1          # give back the rest of the room
-                    break
-            try:
-                await asyncio.wait_for(self._wake.wait(), 1.0 if not to_open else 0.1)
-            except asyncio.TimeoutError:
-                pass
-            self._wake.clear()
-
-    # ------------------------------------------------------------ closing
+    async def putconn(self, conn: AsyncConnection, failed: bool = False) -> None:
+        # shielded: a cancelled caller must not leave the connection half-returned
+        await asyncio.shield(run_sync(self._pool.putconn, conn, failed))
 
     async def close(self, timeout: float = 5.0) -> None:
-        """Stop handing out connections, wait up to ``timeout`` seconds for those in
-        use to come back, then close every connection."""
-        policy = self._policy
-        policy.closed = True
-        deadline = monotonic() + timeout
-        if self._cond is not None:
-            async with self._cond:
-                self._cond.notify_all()
-        while policy.busy and monotonic() < deadline:
-            await asyncio.sleep(0.02)
-        idle, policy.idle = list(policy.idle), type(policy.idle)()
-        policy.size -= len(idle)
-        for slot in idle + list(policy.busy.values()):
-            await self._close(slot.conn)
-        if self._worker is not None:
-            self._wake.set()
-            try:
-                await asyncio.wait_for(self._worker, timeout)
-            except (asyncio.TimeoutError, Error):
-                self._worker.cancel()
+        await run_sync(self._pool.close, timeout)
 
     async def __aenter__(self) -> "AsyncConnectionPool":
         await self.open()

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from scratchbird.errors import Error, OperationalError
 
-__all__ = ["PoolPolicy", "Slot", "PoolError", "PoolTimeout", "PoolClosed", "TooManyRequests",
+__all__ = ["PoolPolicy", "Slot", "Lease", "PoolError", "PoolTimeout", "PoolClosed", "TooManyRequests",
            "restore_for_reuse", "ready_for_checkout"]
 
 
@@ -62,30 +62,38 @@ class PoolPolicy:
         self.busy: Dict[int, Slot] = {}     # id(conn) -> slot, handed out
         self.size = 0                       # open, plus being opened
         self.waiting = 0
+        self.expired: List[Slot] = []       # taken out of idle, not closed yet
         self.closed = False
         self.counts = collections.Counter()
 
     # ------------------------------------------------------------ checkout
 
-    def checkout(self, now: float) -> Tuple[Optional[Slot], bool, List[Slot]]:
-        """``(slot, grow, expired)``: an idle connection to hand out, or True for
-        ``grow`` when room was reserved to open one, or neither (wait). ``expired``:
-        idle connections past their lifetime, to close (outside the lock)."""
-        expired = []
+    def checkout(self, now: float, waiting: bool, deadline: float) -> Tuple[Optional[Slot], bool]:
+        """``(slot, grow)``: an idle connection to hand out, or True for ``grow`` when
+        room was reserved to open one, or neither: then the caller waits (counted
+        from its first miss: ``waiting``). Raises PoolClosed, TooManyRequests, or
+        PoolTimeout past ``deadline``. Idle connections past their lifetime go to
+        ``expired`` (the upkeep worker closes them)."""
+        if self.closed:
+            raise PoolClosed("the pool is closed")
         while self.idle:
             slot = self.idle.pop()              # the most recently used: warm
             if slot.expires is not None and now >= slot.expires:
                 self.size -= 1
-                expired.append(slot)
+                self.expired.append(slot)
                 continue
             self.busy[id(slot.conn)] = slot
             self.counts["checkouts"] += 1
-            return slot, False, expired
+            return slot, False
         if self.size < self.max_size:
             self.size += 1
             self.counts["checkouts"] += 1
-            return None, True, expired
-        return None, False, expired
+            return None, True
+        if now >= deadline:
+            raise self.timed_out()
+        if not waiting:
+            self.start_waiting()
+        return None, False
 
     def start_waiting(self) -> None:
         if self.max_waiting and self.waiting >= self.max_waiting:
@@ -107,7 +115,9 @@ class PoolPolicy:
             lifetime = self.max_lifetime * (1.0 - random.uniform(0.0, self.jitter))
         slot = Slot(conn, now, lifetime)
         self.counts["connections_opened"] += 1
-        if busy:
+        if self.closed:
+            self.expired.append(slot)
+        elif busy:
             self.busy[id(conn)] = slot
         else:
             self.idle.appendleft(slot)
@@ -141,11 +151,11 @@ class PoolPolicy:
 
     # ------------------------------------------------------------ upkeep
 
-    def upkeep(self, now: float) -> Tuple[List[Slot], int]:
-        """``(to_close, to_open)``: idle connections past ``max_idle`` (above
-        ``min_size``) or their lifetime, and how many to open to keep ``min_size``
-        (room for them is reserved now)."""
-        to_close = []
+    def upkeep(self, now: float) -> Tuple[List[Slot], bool]:
+        """``(to_close, opening)``: idle connections past ``max_idle`` (above
+        ``min_size``) or their lifetime, and whether to open one more to keep
+        ``min_size`` (its room is reserved now; the worker comes back for the next)."""
+        to_close, self.expired = self.expired, []
         keep = collections.deque()
         for slot in self.idle:      # oldest first
             lifetime_over = slot.expires is not None and now >= slot.expires
@@ -153,14 +163,22 @@ class PoolPolicy:
                          and self.size - len(to_close) > self.min_size)
             if lifetime_over or idle_over:
                 to_close.append(slot)
+                self.size -= 1
                 self.counts["connections_expired"] += 1
             else:
                 keep.append(slot)
         self.idle = keep
-        self.size -= len(to_close)
-        to_open = 0 if self.closed else max(0, self.min_size - self.size)
-        self.size += to_open
-        return to_close, to_open
+        opening = not self.closed and self.size < self.min_size
+        self.size += opening
+        return to_close, opening
+
+    def close_all(self) -> List[Slot]:
+        """The pool closes: every slot, idle or not, to close."""
+        slots = list(self.idle) + list(self.busy.values()) + self.expired
+        self.idle, self.expired = collections.deque(), []
+        self.busy.clear()
+        self.size = 0
+        return slots
 
     def stats(self) -> Dict[str, int]:
         out = {"pool_min": self.min_size, "pool_max": self.max_size, "pool_size": self.size,
@@ -171,6 +189,30 @@ class PoolPolicy:
                      "discarded_broken", "discarded_unchecked", "retried"):
             out[name] = self.counts[name]
         return out
+
+
+class Lease:
+    """``with pool.connection() as conn:`` / ``async with``: one checkout, one return
+    (``failed`` when the block raised), for both pools."""
+
+    __slots__ = ("pool", "timeout", "conn")
+
+    def __init__(self, pool, timeout: Optional[float]) -> None:
+        self.pool, self.timeout, self.conn = pool, timeout, None
+
+    def __enter__(self):
+        self.conn = self.pool.getconn(self.timeout)
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.pool.putconn(self.conn, failed=exc_type is not None)
+
+    async def __aenter__(self):
+        self.conn = await self.pool.getconn(self.timeout)
+        return self.conn
+
+    async def __aexit__(self, exc_type, exc, tb) -> None:
+        await self.pool.putconn(self.conn, failed=exc_type is not None)
 
 
 def ready_for_checkout(conn) -> bool:

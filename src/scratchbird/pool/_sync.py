@@ -1,24 +1,55 @@
-"""``ConnectionPool``: a thread-safe pool of blocking connections."""
+"""``ConnectionPool``: the pool, written once.
+
+The blocking pool is this class with threads (``_Threads``). The asyncio pool
+(``_async``) runs this same code in a greenlet (``aio._bridge``) with asyncio's
+condition, event and task behind the same small interface (``_async._Loop``), the way
+``AsyncConnection`` runs ``Connection``. The decisions themselves (which connection,
+when to open or close one) are ``_policy.PoolPolicy``.
+"""
 from __future__ import annotations
 
-import contextlib
 import threading
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 from scratchbird.connection import Connection, connect
 from scratchbird.errors import Error
 from scratchbird._log import log
-from scratchbird.pool._policy import (PoolClosed, PoolPolicy, monotonic, ready_for_checkout,
-                                      restore_for_reuse)
+from scratchbird.pool._policy import (Lease, PoolClosed, PoolPolicy, monotonic,
+                                      ready_for_checkout, restore_for_reuse)
 
 __all__ = ["ConnectionPool"]
 
+UPKEEP_SECONDS = 1.0     # the upkeep worker looks at the idle connections this often
+
+
+class _Threads:
+    """What the pool needs from its concurrency model: threads."""
+
+    @staticmethod
+    def condition() -> threading.Condition:
+        return threading.Condition()
+
+    @staticmethod
+    def event() -> threading.Event:
+        return threading.Event()
+
+    @staticmethod
+    def start(fn: Callable[[], None], name: str) -> threading.Thread:
+        worker = threading.Thread(target=fn, daemon=True, name=name)
+        worker.start()
+        return worker
+
+    @staticmethod
+    def join(worker: threading.Thread, timeout: float) -> None:
+        if worker is not threading.current_thread():
+            worker.join(timeout)
+
 
 class ConnectionPool:
-    """A pool of ``scratchbird.Connection`` (Go database/sql semantics).
+    """A thread-safe pool of ``scratchbird.Connection`` (Go database/sql semantics).
 
     ``with pool.connection() as conn:`` hands out a connection and takes it back.
-    Settings: ``min_size`` connections are kept open (a background thread opens them
+    Settings: ``min_size`` connections are kept open (a background worker opens them
     and closes idle ones past ``max_idle`` seconds, above ``min_size``); at most
     ``max_size`` are open; a connection lives at most ``max_lifetime`` seconds (minus up
     to 10 % jitter, so they do not all reconnect at once); waiting longer than
@@ -43,13 +74,15 @@ class ConnectionPool:
     could run twice, so its error goes to the caller.
     """
 
+    _runtime: Any = _Threads
+
     def __init__(self, conninfo: Optional[str] = None, *, min_size: int = 1,
                  max_size: Optional[int] = None, timeout: float = 30.0,
                  max_idle: Optional[float] = 600.0, max_lifetime: Optional[float] = 3600.0,
-                 max_waiting: int = 0, check: Optional[Callable[[Connection], Any]] = None,
-                 reset: Optional[Callable[[Connection], Any]] = None,
+                 max_waiting: int = 0, check: Optional[Callable[[Any], Any]] = None,
+                 reset: Optional[Callable[[Any], Any]] = None,
                  kwargs: Optional[dict] = None, name: Optional[str] = None,
-                 connect_fn: Callable[..., Connection] = connect) -> None:
+                 connect_fn: Callable[..., Connection] = connect, open: bool = True) -> None:
         self.conninfo = conninfo
         self.kwargs = dict(kwargs or {})
         self.name = name or "pool"
@@ -57,64 +90,60 @@ class ConnectionPool:
         self._connect_fn = connect_fn
         self._policy = PoolPolicy(min_size, max_size, timeout, max_idle, max_lifetime,
                                   max_waiting)
-        self._cond = threading.Condition()
-        self._wake = threading.Event()
-        self._worker = threading.Thread(target=self._upkeep_loop, daemon=True,
-                                        name=f"scratchbird-{self.name}-upkeep")
-        self._worker.start()
+        self._worker = None
+        if open:
+            self._open_pool()
+
+    def _open_pool(self) -> None:
+        if self._worker is None:
+            if self._policy.closed:
+                raise PoolClosed("the pool is closed")
+            self._cond, self._wake = self._runtime.condition(), self._runtime.event()
+            self._worker = self._runtime.start(self._upkeep_loop,
+                                               f"scratchbird-{self.name}-upkeep")
 
     def __repr__(self) -> str:
-        return f"<scratchbird.pool.ConnectionPool {self.name!r} {self.stats()}>"
+        return f"<scratchbird.pool.{type(self).__name__} {self.name!r} {self.stats()}>"
 
     @property
     def closed(self) -> bool:
         return self._policy.closed
 
     def stats(self) -> dict:
-        with self._cond:
-            return self._policy.stats()
+        """Sizes and counters (``PoolPolicy.stats``)."""
+        return self._policy.stats()
 
     def wait(self, timeout: float = 30.0) -> None:
         """Block until ``min_size`` connections are open (raises PoolTimeout)."""
+        policy = self._policy
         deadline = monotonic() + timeout
         with self._cond:
-            while len(self._policy.idle) + len(self._policy.busy) < self._policy.min_size:
+            while len(policy.idle) + len(policy.busy) < policy.min_size:
                 if monotonic() >= deadline:
-                    raise self._policy.timed_out()
+                    raise policy.timed_out()
                 self._cond.wait(min(0.1, deadline - monotonic()))
 
     # ------------------------------------------------------------ checkout / return
 
-    @contextlib.contextmanager
-    def connection(self, timeout: Optional[float] = None) -> Iterator[Connection]:
-        conn = self.getconn(timeout)
-        failed = False
-        try:
-            yield conn
-        except BaseException:
-            failed = True
-            raise
-        finally:
-            self.putconn(conn, failed=failed)
+    def connection(self, timeout: Optional[float] = None) -> Lease:
+        """``with pool.connection() as conn:``: a connection for the block."""
+        return Lease(self, timeout)
 
-    def getconn(self, timeout: Optional[float] = None) -> Connection:
+    def getconn(self, timeout: Optional[float] = None):
         """Take a connection (give it back with ``putconn``)."""
         policy = self._policy
         deadline = monotonic() + (policy.timeout if timeout is None else timeout)
         while True:
             slot, grow = self._reserve(deadline)
             if grow:
-                conn = self._open(busy=True)
-            else:
-                conn = slot.conn
-                if not self._fit(conn):     # nothing sent yet: take another (ErrBadConn)
-                    with self._cond:
-                        policy.discard(slot, "discarded_unchecked")
-                        policy.counts["retried"] += 1
-                    self._close(conn)
-                    self._wake.set()
-                    continue
-            return conn
+                return self._open(busy=True)
+            if self._fit(slot.conn):
+                return slot.conn
+            with self._cond:            # nothing sent yet: take another (ErrBadConn)
+                policy.discard(slot, "discarded_unchecked")
+                policy.counts["retried"] += 1
+            self._close(slot.conn)
+            self._wake.set()
 
     def _reserve(self, deadline: float):
         policy = self._policy
@@ -122,55 +151,69 @@ class ConnectionPool:
             waiting = False
             try:
                 while True:
-                    if policy.closed:
-                        raise PoolClosed("the pool is closed")
-                    slot, grow, expired = policy.checkout(monotonic())
-                    for old in expired:
-                        self._close(old.conn)
+                    slot, grow = policy.checkout(monotonic(), waiting, deadline)
                     if slot is not None or grow:
                         return slot, grow
-                    if not waiting:
-                        policy.start_waiting()
-                        waiting = True
-                    remaining = deadline - monotonic()
-                    if remaining <= 0:
-                        raise policy.timed_out()
-                    self._cond.wait(remaining)
+                    waiting = True
+                    self._cond.wait(deadline - monotonic())
             finally:
                 if waiting:
                     policy.waiting -= 1
+                if policy.expired:
+                    self._wake.set()     # the upkeep worker closes them
 
-    def _fit(self, conn: Connection) -> bool:
-        if not ready_for_checkout(conn):
+    def _fit(self, conn) -> bool:
+        if not ready_for_checkout(self._blocking(conn)):
             return False
         if self.check is not None:
             try:
-                self.check(conn)
+                self._call_user(self.check, conn)
             except Error as exc:
                 log.debug("pool %s: check refused a connection: %s", self.name, exc)
                 return False
         return True
 
-    def putconn(self, conn: Connection, failed: bool = False) -> None:
+    def putconn(self, conn, failed: bool = False) -> None:
         """Give a connection back (see the class docstring for what happens to it)."""
-        usable = restore_for_reuse(conn, failed)
+        usable = restore_for_reuse(self._blocking(conn), failed)
         if usable and self.reset is not None:
             try:
-                self.reset(conn)
+                self._call_user(self.reset, conn)
             except Error:
                 usable = False
         with self._cond:
-            dropped = self._policy.checkin(conn, monotonic(), usable and conn.is_valid())
+            dropped = self._policy.checkin(conn, monotonic(),
+                                           usable and self._blocking(conn).is_valid())
             self._cond.notify()
         if dropped is not None:
             self._close(conn)
             self._wake.set()        # replace it in the background (min_size)
 
+    # ------------------------------------------------------------ what differs by front end
+
+    @staticmethod
+    def _blocking(conn) -> Connection:
+        return conn
+
+    def _connect(self):
+        return self._connect_fn(self.conninfo, **self.kwargs)
+
+    @staticmethod
+    def _call_user(fn: Callable[[Any], Any], conn) -> Any:
+        return fn(conn)
+
+    @staticmethod
+    def _close(conn) -> None:
+        try:
+            conn.close()
+        except Error:
+            pass
+
     # ------------------------------------------------------------ opening, upkeep
 
-    def _open(self, busy: bool) -> Connection:
+    def _open(self, busy: bool):
         try:
-            conn = self._connect_fn(self.conninfo, **self.kwargs)
+            conn = self._connect()
         except BaseException:
             with self._cond:
                 self._policy.open_failed()
@@ -178,35 +221,23 @@ class ConnectionPool:
             raise
         with self._cond:
             self._policy.opened(conn, monotonic(), busy)
-            if not busy:
-                self._cond.notify()
+            self._cond.notify()
         return conn
-
-    @staticmethod
-    def _close(conn: Connection) -> None:
-        try:
-            conn.close()
-        except Error:
-            pass
 
     def _upkeep_loop(self) -> None:
         policy = self._policy
-        while True:
+        while not policy.closed:
             with self._cond:
-                if policy.closed:
-                    return
-                to_close, to_open = policy.upkeep(monotonic())
+                to_close, opening = policy.upkeep(monotonic())
             for slot in to_close:
                 self._close(slot.conn)
-            for i in range(to_open):
+            if opening:
                 try:
                     self._open(busy=False)
                 except Error as exc:
                     log.debug("pool %s: opening a connection failed: %s", self.name, exc)
-                    with self._cond:
-                        policy.size -= to_open - i - 1      # give back the rest of the room
-                    break
-            self._wake.wait(1.0 if not to_open else 0.1)
+                    opening = False
+            self._wake.wait(0 if opening else UPKEEP_SECONDS)
             self._wake.clear()
 
     # ------------------------------------------------------------ closing
@@ -215,20 +246,20 @@ class ConnectionPool:
         """Stop handing out connections, wait up to ``timeout`` seconds for those in
         use to come back, then close every connection."""
         policy = self._policy
+        if self._worker is None:
+            policy.closed = True
+            return
         deadline = monotonic() + timeout
         with self._cond:
             policy.closed = True
             self._cond.notify_all()
             while policy.busy and monotonic() < deadline:
                 self._cond.wait(deadline - monotonic())
-            idle, policy.idle = list(policy.idle), type(policy.idle)()
-            busy = list(policy.busy.values())
-            policy.size -= len(idle)
+            slots = policy.close_all()
         self._wake.set()
-        for slot in idle + busy:
+        for slot in slots:
             self._close(slot.conn)
-        if self._worker is not threading.current_thread():
-            self._worker.join(timeout)
+        self._runtime.join(self._worker, timeout)
 
     def __enter__(self) -> "ConnectionPool":
         return self
