@@ -20,6 +20,14 @@ from scratchbird.pool._sync import ConnectionPool
 __all__ = ["AsyncConnectionPool"]
 
 
+def _wait(awaitable, timeout: Optional[float]) -> None:
+    """Wait up to ``timeout`` seconds (None: for ever), from a greenlet."""
+    try:
+        await_(asyncio.wait_for(awaitable, timeout))
+    except asyncio.TimeoutError:
+        pass
+
+
 class _LoopCondition:
     """``threading.Condition``'s interface over ``asyncio.Condition`` (from a greenlet)."""
 
@@ -34,10 +42,7 @@ class _LoopCondition:
         self._cond.release()
 
     def wait(self, timeout: Optional[float]) -> None:
-        try:
-            await_(asyncio.wait_for(self._cond.wait(), timeout))
-        except asyncio.TimeoutError:
-            pass
+        _wait(self._cond.wait(), timeout)
 
     def notify(self) -> None:
         self._cond.notify()
@@ -53,10 +58,7 @@ class _LoopEvent:
         self._event = asyncio.Event()
 
     def wait(self, timeout: Optional[float]) -> None:
-        try:
-            await_(asyncio.wait_for(self._event.wait(), timeout))
-        except asyncio.TimeoutError:
-            pass
+        _wait(self._event.wait(), timeout)
 
     def set(self) -> None:
         self._event.set()
