@@ -19,7 +19,7 @@ from scratchbird.lifecycle import CANCEL_GRACE_SECONDS
 
 from tests.async_front import open_front, run
 
-LONG_QUERY = ("SELECT count(*) FROM range(10000000) a, range(100) b "
+LONG_QUERY = ("SELECT count(*) FROM range(10000000) a, range(1000) b "
               "WHERE a.range + b.range > 5")
 
 

@@ -744,7 +744,7 @@ class RecordedConnection:
         self.closed = False
         self._answers = list(replay.responses)
 
-    def _execute_sql(self, sql, row_limit=None, *, raw_text=None, adapters=None):
+    def _execute_sql(self, sql, row_limit=None, *, raw_text=None, adapters=None, **_request):
         request, response = self._answers.pop(0)
         assert sql == _sql(request.payload)
         return response

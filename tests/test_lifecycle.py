@@ -21,7 +21,7 @@ from scratchbird.errors import InterfaceError, OperationalError, QueryCanceledEr
 from scratchbird.lifecycle import CANCEL_GRACE_SECONDS
 
 # A DuckDB cross join that runs far longer than any test waits (~15 s and more).
-LONG_QUERY = ("SELECT count(*) FROM range(10000000) a, range(100) b "
+LONG_QUERY = ("SELECT count(*) FROM range(10000000) a, range(1000) b "
               "WHERE a.range + b.range > 5")
 HANG_GUARD = 120.0
 

@@ -169,7 +169,8 @@ def test_close_waits_for_connections_in_use(devserver):
     assert closer.is_alive() and not conn.closed     # waiting for the connection
     done.set()
     closer.join(30)
-    assert not closer.is_alive() and conn.closed
+    thread.join(30)                 # putconn() closes the connection it gave back
+    assert not closer.is_alive() and not thread.is_alive() and conn.closed
 
 
 def test_listening_connection_is_not_reused(pool):
