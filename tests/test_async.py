@@ -279,3 +279,15 @@ def test_run_sync_hook_and_blocking_misuse(devserver):
             with pytest.raises(InterfaceError, match="blocking code"):
                 conn._sync.execute("SELECT 1")      # outside run_sync: a clear error
     run(body())
+
+
+def test_socket_timeout_closes(devserver, profile):
+    if profile == "sbsql":
+        pytest.skip("one profile is enough for the transport's read deadline")
+
+    async def body():
+        conn = await scratchbird.connect_async(devserver.dsn, socket_timeout=0.3)
+        with pytest.raises(OperationalError, match="socket_timeout"):
+            await conn.execute(LONG_QUERY)
+        assert conn.closed and conn.broken
+    run(body())
