@@ -1,6 +1,6 @@
 """``AsyncConnection``: the PEP 249 connection, awaited.
 
-It holds a blocking ``Connection`` whose transport is an asyncio stream
+It holds a blocking ``Connection`` whose transport is an asyncio connection
 (``_transport``) and runs its methods in a greenlet (``_bridge.run_sync``), so every
 rule of the blocking API (results, shapes, streaming, transactions, savepoints, reset,
 cancel and deadlines, logging) is the same code in both front ends. An ``asyncio.Lock``
@@ -40,7 +40,7 @@ class _LoopRequestControl(RequestControl):
 
 
 class _StreamConnection(Connection):
-    """The blocking Connection over an asyncio stream (used only inside ``run_sync``)."""
+    """The blocking Connection over an asyncio connection (used only inside ``run_sync``)."""
 
     _open_transport = staticmethod(open_async_transport)
 
