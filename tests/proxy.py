@@ -72,6 +72,18 @@ class FaultyProxy:
                 except OSError:
                     pass
 
+    def kill_connections(self) -> int:
+        """Cut every connection open now, both sides at once (as a crashed server or
+        a dropped network would); new connections still pass. Returns how many."""
+        socks, self._socks = self._socks, []
+        for sock in socks:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        return len(socks) // 2
+
     def close(self) -> None:
         self._stop.set()
         self.listener.close()

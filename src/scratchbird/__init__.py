@@ -25,6 +25,16 @@ from scratchbird.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, 
                                Timestamp, TimestampFromTicks)
 
 
+_ASYNC_NAMES = ("AsyncConnection", "AsyncCursor", "connect_async")
+
+
+def __getattr__(name):
+    # The asyncio API needs greenlet (the ``async`` extra): imported on first use only.
+    if name in _ASYNC_NAMES:
+        from scratchbird import aio
+        return getattr(aio, name)
+    raise AttributeError(f"module 'scratchbird' has no attribute {name!r}")
+
 apilevel = "2.0"
 threadsafety = 1      # threads may share the module, not connections
 paramstyle = "named"  # :name; qmark (?) and numeric ($1) are accepted too
@@ -40,4 +50,5 @@ __all__ = [
     "TimeFromTicks", "TimestampFromTicks", "Binary", "STRING", "BINARY", "NUMBER",
     "DATETIME", "ROWID", "Json", "SqlLiteral", "adapters", "AdaptersMap",
     "Interval", "Range", "Jsonb", "Geometry", "QueryCanceledError", "__version__",
+    "AsyncConnection", "AsyncCursor", "connect_async",
 ]

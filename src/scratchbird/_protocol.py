@@ -158,6 +158,9 @@ class ClientProtocol:
         self._in_cancel_reply = False
         self._cancel_request = False
         self.frames_read = 0              # frames read by read_response (DATA_ROWs excepted)
+        # NOTIFICATION payload layout: today's server's until listen() picks the session's
+        # (notify/_messages.py)
+        self.parse_notification = sm.parse_notification
 
     def __repr__(self) -> str:
         return (f"<ClientProtocol user={self.user!r} database={self.database!r} "
@@ -636,7 +639,7 @@ class ClientProtocol:
                 response.parameters.update(status)
                 self.parameters.update(status)
             elif t == c.NOTIFICATION:
-                response.notifications.append(sm.parse_notification(frame.payload))
+                response.notifications.append(self.parse_notification(frame.payload))
             elif t == c.CANCEL_ACK:
                 self._in_cancel_reply = True
             elif t == c.CANCELLED:

@@ -6,6 +6,7 @@ the connection is plaintext from the first byte.
 """
 from __future__ import annotations
 
+import select
 import socket
 import ssl
 from typing import Optional, Tuple
@@ -64,6 +65,34 @@ class Transport:
         elif size < self.recv_size >> 3 and self.recv_size > RECV_MIN:
             self.recv_size >>= 1
         return data
+
+    def idle_alive(self) -> bool:
+        """Between requests nothing may arrive: a readable socket means the server closed
+        it (or is out of step). A pool asks this before handing the connection out, when
+        nothing has been written for the next request yet (database/sql's ErrBadConn)."""
+        if self.closed:
+            return False
+        sock = self.sock
+        if self.tls and sock.pending():
+            return False
+        try:
+            return not select.select([sock], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
+
+    def recv_within(self, timeout: Optional[float]) -> Optional[bytes]:
+        """``recv()`` if bytes arrive within ``timeout`` seconds (None: wait), else None
+        (the connection stays open: waiting for notifications is not a timeout)."""
+        sock = self.sock
+        if not (self.tls and sock.pending()):
+            try:
+                ready, _, _ = select.select([sock], [], [], timeout)
+            except (OSError, ValueError) as exc:
+                self.close()
+                raise ConnectionLost(f"connection to {self.where} lost while waiting: {exc}") from None
+            if not ready:
+                return None
+        return self.recv()
 
     def close(self) -> None:
         if self.closed:

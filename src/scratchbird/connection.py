@@ -23,6 +23,7 @@ from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, Inte
                                 OperationalError, ProgrammingError, ProtocolError)
 from scratchbird.lifecycle import LifecycleMixin, RequestControl
 from scratchbird.transactions import TransactionMixin
+from scratchbird.notify import NotifyMixin
 
 __all__ = ["Connection", "connect"]
 
@@ -35,7 +36,7 @@ def connect(dsn: Optional[str] = None, **kwargs: Any) -> "Connection":
     return Connection(make_params(dsn, **kwargs))
 
 
-class Connection(TransactionMixin, LifecycleMixin):
+class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
     """A session with one ScratchBird server (PEP 249 Connection)."""
 
     from scratchbird.errors import (  # PEP 249 optional extension: errors as attributes
@@ -93,9 +94,12 @@ class Connection(TransactionMixin, LifecycleMixin):
             out.append(("default_schema", params.search_path.split(",")[0].strip()))
         return out
 
+    #: opens the byte stream (the asyncio front end passes its own, aio/_transport.py)
+    _open_transport = staticmethod(open_transport)
+
     def _handshake(self, tls: bool) -> None:
         params = self._params
-        transport = open_transport(params, tls)
+        transport = self._open_transport(params, tls)
         proto = ClientProtocol(
             user=params.user, password=params.password, database=params.database,
             startup_params=self._startup_params(), layout=params.startup_layout,
@@ -188,6 +192,8 @@ class Connection(TransactionMixin, LifecycleMixin):
             proto = self._check_open()
             if proto.copy_open:     # refused before anything is sent: the COPY goes on
                 raise InterfaceError("a COPY is in progress on this connection; finish it first")
+            if self._channels:
+                self._refuse_if_listening()     # a listening connection is dedicated
             if self._streaming is not None:
                 self._drain_stream()
             debug = log.isEnabledFor(logging.DEBUG)

@@ -43,6 +43,7 @@ from ._startup import (
     startup_parameter_entries,
 )
 from . import _binary_params, _binary_results, _full_auth    # the full profile (protocol.md 4)
+from . import _notify                                           # NOTIFY delivery (protocol.md 7)
 from ._watch import BAD_INPUT, RequestWatch
 from . import _copy                                             # COPY FROM STDIN (7.8)
 
@@ -120,6 +121,7 @@ class Session:
         self._held: collections.deque = collections.deque()   # frames read during a request
         self.watch: Optional[RequestWatch] = None              # CANCEL / lost peer (_watch)
         self.copy_in: Optional[_copy.CopyIn] = None     # the COPY in progress (7.8)
+        self.notify_inbox: Optional[collections.deque] = None  # full profile, once subscribed
         self._handlers: Dict[int, Callable] = {
             C.STARTUP: self._on_startup, C.AUTH_RESPONSE: self._on_unsupported,
             C.QUERY: self._on_query, C.PARSE: self._on_parse, C.BIND: self._on_bind,
@@ -156,6 +158,7 @@ class Session:
         finally:
             if self.watch is not None:
                 self.watch.stop()
+            _notify.drop(self)
             try:
                 self._flush()
             except OSError:
@@ -188,6 +191,8 @@ class Session:
             if frame is not None:
                 return frame
             self._flush()                       # about to block: send what is queued
+            if self.notify_inbox is not None:   # a listener: deliver while it waits
+                _notify.wait_readable(self)
             data = self.sock.recv(RECV_CHUNK)
             if not data:                        # EOF, possibly mid-frame: silent close
                 raise _Close()
@@ -387,6 +392,8 @@ class Session:
         query = parse_query(payload)
         if _copy.is_copy_from_stdin(query.sql):
             self._start_copy(query.sql)
+            return
+        if self.profile.spec_semantics and _notify.run_notify(self, query.sql):
             return
         flags = query.flags | self._script_trailer_flags(payload)
         script = bool(flags & 0x180) or statement_separators(query.sql) > 0
@@ -780,6 +787,9 @@ class Session:
         self._ready(C.READY_CANCEL_OUTCOME)
 
     def _on_subscribe(self, frame, payload) -> None:
+        if self.profile.spec_semantics:
+            _notify.on_subscribe(self, frame, payload)
+            return
         if frame.msg_type == C.SUBSCRIBE:
             self._send(C.COMMAND_COMPLETE, encode_command_complete("SUBSCRIBE", 0))
             self._send(C.NOTIFICATION, encode_notification("session", "subscription_active", 0))

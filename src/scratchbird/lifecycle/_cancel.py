@@ -60,10 +60,7 @@ class RequestControl:
         self.running = True
         self._timeout = timeout
         if timeout:
-            timer = threading.Timer(timeout, self._deadline, (self.serial,))
-            timer.daemon = True
-            self._timers.append(timer)
-            timer.start()
+            self._timers.append(self._start_timer(timeout, self._deadline, self.serial))
 
     def finished(self, response) -> None:
         """The request's READY was read: stop its timers; name a timeout in its error."""
@@ -117,11 +114,21 @@ class RequestControl:
                 return False                # the request's own read reports the loss
             self._cancelled, self._reason = serial, reason
         log.debug("CANCEL sent for request %d (%s)", serial, reason)
-        timer = threading.Timer(CANCEL_GRACE_SECONDS, self._expire, (serial,))
-        timer.daemon = True
-        self._timers.append(timer)
-        timer.start()
+        self._timers.append(self._start_timer(CANCEL_GRACE_SECONDS, self._expire, serial))
         return True
+
+    def _start_timer(self, delay: float, action, serial: int):
+        """Call ``action(serial)`` in ``delay`` seconds; returns a handle with ``cancel()``
+        (the asyncio front end schedules on its event loop instead, aio/_connection.py)."""
+        timer = threading.Timer(delay, action, (serial,))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _wake_reader(self, transport) -> None:
+        """Shut the socket down so the thread blocked reading it wakes up (closing the
+        descriptor would not wake it)."""
+        socket.socket.shutdown(transport.sock, socket.SHUT_RDWR)
 
     def _deadline(self, serial: int) -> None:
         self.cancel("timeout", serial)
@@ -136,6 +143,6 @@ class RequestControl:
         log.debug("request %d still running %g s after CANCEL: closing the connection",
                   serial, CANCEL_GRACE_SECONDS)
         try:
-            socket.socket.shutdown(conn._transport.sock, socket.SHUT_RDWR)
+            self._wake_reader(conn._transport)
         except OSError:
             pass
