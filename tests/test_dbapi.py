@@ -83,6 +83,19 @@ def test_insert_update_delete_rowcount(conn, table):
     assert cur.rowcount == 0 and cur.fetchall() == []
 
 
+def test_lastrowid_rownumber_and_connection_attribute(conn, table):
+    """PEP 249 extensions: today's server never reports a last insert id (COMMAND_COMPLETE's
+    last_insert_id is always 0, REFERENCE 4.5), so lastrowid stays None rather than 0."""
+    cur = conn.cursor()
+    assert cur.connection is conn and cur.lastrowid is None and cur.rownumber is None
+    cur.execute(f"INSERT INTO {table} (id, name, price, ok) VALUES (7, 'g', 7.00, true)")
+    assert cur.lastrowid is None
+    cur.execute(f"SELECT id FROM {table} WHERE id = 7")
+    assert cur.rownumber == 0
+    assert cur.fetchone() == (7,) and cur.rownumber == 1
+    conn.rollback()
+
+
 def test_zero_row_select_is_an_empty_result(conn, table):
     cur = conn.cursor()
     cur.execute(f"SELECT * FROM {table} WHERE id = 999")
