@@ -124,6 +124,9 @@ def run(args) -> dict:
     n, repeats = args.rows, args.repeats
     results = {"rows": n, "repeats": repeats, "impl": scratchbird.IMPL, "figures": {},
                "checks": {}, "load_average": [os.getloadavg()[0]]}
+    from benchmarks.machine import describe
+    results["machine"] = describe()
+    results["machine"]["versions"].update(_peer_versions())
     figures, checks = results["figures"], results["checks"]
     from benchmarks import loading
     rows = arrow_table = None
@@ -168,6 +171,17 @@ def run(args) -> dict:
     except PostgresUnavailable as exc:
         results["postgres"] = f"unavailable: {exc}"
     return results
+
+
+def _peer_versions() -> dict:
+    import importlib
+    out = {}
+    for module in ("pyarrow", "pandas", "adbc_driver_postgresql", "connectorx"):
+        try:
+            out[module] = importlib.import_module(module).__version__
+        except (ImportError, AttributeError):
+            out[module] = None
+    return out
 
 
 def _peers(dsn: str, n: int, repeats: int, figures: dict, checks: dict) -> None:
@@ -249,7 +263,11 @@ def stream_child(dsn: str, n: int) -> None:
 
 
 def report(results: dict) -> str:
-    lines = [f"rows {results['rows']:,}, best of {results['repeats']}, by client CPU / wall",
+    machine = results.get("machine") or {}
+    lines = [f"machine: {machine.get('cpu')}, {machine.get('cores_usable')} cores usable, "
+             f"{machine.get('memory_gib')} GiB, {machine.get('os')}, {machine.get('python')}; "
+             f"{', '.join(f'{k} {v}' for k, v in (machine.get('versions') or {}).items() if v)}"]
+    lines += [f"rows {results['rows']:,}, best of {results['repeats']}, by client CPU / wall",
              "| what | rows/s client CPU | rows/s wall |", "| --- | ---: | ---: |"]
     for name, fig in results["figures"].items():
         if isinstance(fig, (list, tuple)):
