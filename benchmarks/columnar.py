@@ -1,5 +1,7 @@
-"""``python -m benchmarks.columnar``: columnar fetch (issue 9, scenarios 7 and 7b) and the
-memory of a 10,000,000-row ``fetch_arrow_batches`` stream (T13's fetch half). Figures only.
+"""``python -m benchmarks.columnar``: columnar fetch (issue 9, scenarios 7 and 7b), loading
+(8 and 8b, benchmarks/loading.py), the memory of a 10,000,000-row ``fetch_arrow_batches``
+stream and of ``scratchbird export`` to Parquet (T13), and targets T9-T13
+(benchmarks/columnar_targets.py). Figures only.
 
 - 7: fetch N rows x 10 columns (4 bigint, 2 double, 2 text, bool, NULL) into an Arrow table:
   scratchbird ``conn.fetch_arrow`` against the dev server (``sbsql``: text values with
@@ -55,6 +57,47 @@ def best(fn, repeats: int):
     return out
 
 
+def best_checked(fn, repeats: int, count, verify):
+    """(figure, check): ``fn`` returns its result; ``count`` and ``verify`` look at it
+    after the clocks stop, for every sample (the check of T9-T12's INVALID rule)."""
+    out, failures = None, []
+    for _ in range(repeats):
+        gc.collect()
+        c0, w0 = time.process_time(), time.perf_counter()
+        result = fn()
+        sample = (time.process_time() - c0, time.perf_counter() - w0)
+        rows, problem = count(result), verify(result)
+        del result
+        if problem:
+            failures.append(problem)
+        if out is None or sample[0] < out[0]:
+            out = (sample[0], sample[1], rows)
+    return out, {"ok": not failures, "failed": "; ".join(failures[:1]), "samples": repeats}
+
+
+def expected_col7(n: int) -> tuple:
+    """(rows, sum of a, rows where k, NULLs in n) of col7."""
+    return n, n * (n - 1) // 2, n - (n + 2) // 3, n
+
+
+def verify_arrow(n: int):
+    def verify(table):
+        import pyarrow.compute as pc
+        got = (table.num_rows, pc.sum(table.column("a")).as_py() or 0,
+               pc.sum(pc.cast(table.column("k"), "int64")).as_py() or 0,
+               table.column("n").null_count)
+        return "" if got == expected_col7(n) else f"{got} != {expected_col7(n)}"
+    return verify
+
+
+def verify_pandas(n: int):
+    def verify(df):
+        got = (len(df), int(df["a"].sum()), int(df["k"].astype(bool).sum()),
+               int(df["n"].isna().sum()))
+        return "" if got == expected_col7(n) else f"{got} != {expected_col7(n)}"
+    return verify
+
+
 def scratchbird_contenders(dsn: str, profile: str, n: int):
     import scratchbird
     conn = scratchbird.connect(dsn)
@@ -62,14 +105,10 @@ def scratchbird_contenders(dsn: str, profile: str, n: int):
     conn.fetch_arrow(SELECT + " LIMIT 10", numeric_as=numeric_as)     # warm the server cache
 
     def arrow():
-        t = conn.fetch_arrow(SELECT, numeric_as=numeric_as)
-        assert t.num_rows == n and t.column("e").type.id == t.column("f").type.id
-        return t.num_rows
+        return conn.fetch_arrow(SELECT, numeric_as=numeric_as)
 
     def pandas():
-        df = conn.fetch_arrow(SELECT, numeric_as=numeric_as).to_pandas()
-        assert len(df) == n
-        return len(df)
+        return conn.fetch_arrow(SELECT, numeric_as=numeric_as).to_pandas()
 
     def tuples():
         cur = conn.cursor()
@@ -83,8 +122,17 @@ def run(args) -> dict:
     from benchmarks.sbserver import DevServerProcess
     import scratchbird
     n, repeats = args.rows, args.repeats
-    results = {"rows": n, "repeats": repeats, "impl": scratchbird.IMPL, "figures": {}}
-    figures = results["figures"]
+    results = {"rows": n, "repeats": repeats, "impl": scratchbird.IMPL, "figures": {},
+               "checks": {}, "load_average": [os.getloadavg()[0]]}
+    from benchmarks.machine import describe
+    results["machine"] = describe()
+    results["machine"]["versions"].update(_peer_versions())
+    figures, checks = results["figures"], results["checks"]
+    from benchmarks import loading
+    rows = arrow_table = None
+    if not args.no_load:
+        rows = loading.make_rows(n)
+        arrow_table = loading.make_arrow(rows)
     work = Path(tempfile.mkdtemp(prefix="sb-columnar-"))
     env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
     for profile in ("sbsql", "full"):
@@ -95,26 +143,48 @@ def run(args) -> dict:
             conn.commit()
             conn.close()
             _c, arrow, pandas, tuples = scratchbird_contenders(srv.dsn, profile, n)
-            figures[f"7 scratchbird-{scratchbird.IMPL} {profile} fetch_arrow"] = best(arrow, repeats)
-            figures[f"7b scratchbird-{scratchbird.IMPL} {profile} fetch_arrow+to_pandas"] = best(pandas, repeats)
+            name = f"7 scratchbird-{scratchbird.IMPL} {profile} fetch_arrow"
+            figures[name], checks[name] = best_checked(arrow, repeats, lambda t: t.num_rows,
+                                                       verify_arrow(n))
+            name = f"7b scratchbird-{scratchbird.IMPL} {profile} fetch_arrow+to_pandas"
+            figures[name], checks[name] = best_checked(pandas, repeats, len, verify_pandas(n))
             figures[f"(ref) scratchbird-{scratchbird.IMPL} {profile} fetchall tuples"] = best(tuples, repeats)
             if not args.no_memory:
                 figures[f"T13 stream {args.stream_rows:,} rows {profile}: peak RSS growth MB"] = \
                     _memory(srv.dsn, args.stream_rows, env)
             _c.close()
+            if not args.no_load:
+                loading.scratchbird_loads(srv.dsn, profile, rows, arrow_table, repeats,
+                                          figures, checks, scratchbird.IMPL)
+            if profile == "full" and args.export_rows:
+                results["export"] = loading.export_memory(srv.dsn, args.export_rows, env,
+                                                           work, REPO)
     if args.no_postgres:
         return results
     try:
         with PostgresServer(work, log=lambda m: print(m, file=sys.stderr)) as pg:
             pg.psql(TABLE_SQL.format(source=f"generate_series(0::bigint, {n} - 1) AS g(i)")
                     .replace("::VARCHAR", "::TEXT") + ";\nVACUUM ANALYZE col7;")
-            _peers(pg.dsn, n, repeats, figures)
+            _peers(pg.dsn, n, repeats, figures, checks)
+            if not args.no_load:
+                loading.peer_loads(pg.dsn, rows, arrow_table, repeats, figures, checks)
     except PostgresUnavailable as exc:
         results["postgres"] = f"unavailable: {exc}"
     return results
 
 
-def _peers(dsn: str, n: int, repeats: int, figures: dict) -> None:
+def _peer_versions() -> dict:
+    import importlib
+    out = {}
+    for module in ("pyarrow", "pandas", "adbc_driver_postgresql", "connectorx"):
+        try:
+            out[module] = importlib.import_module(module).__version__
+        except (ImportError, AttributeError):
+            out[module] = None
+    return out
+
+
+def _peers(dsn: str, n: int, repeats: int, figures: dict, checks: dict) -> None:
     try:
         import adbc_driver_postgresql.dbapi as adbc
         aconn = adbc.connect(dsn)
@@ -122,23 +192,30 @@ def _peers(dsn: str, n: int, repeats: int, figures: dict) -> None:
         def adbc_arrow():
             with aconn.cursor() as cur:
                 cur.execute(SELECT)
-                return cur.fetch_arrow_table().num_rows
+                return cur.fetch_arrow_table()
 
         def adbc_pandas():
             with aconn.cursor() as cur:
                 cur.execute(SELECT)
-                return len(cur.fetch_arrow_table().to_pandas())
-        figures["7 adbc fetch_arrow_table"] = best(adbc_arrow, repeats)
-        figures["7b adbc fetch_arrow_table+to_pandas"] = best(adbc_pandas, repeats)
+                return cur.fetch_arrow_table().to_pandas()
+        name = "7 adbc fetch_arrow_table"
+        figures[name], checks[name] = best_checked(adbc_arrow, repeats, lambda t: t.num_rows,
+                                                   verify_arrow(n))
+        name = "7b adbc fetch_arrow_table+to_pandas"
+        figures[name], checks[name] = best_checked(adbc_pandas, repeats, len, verify_pandas(n))
         aconn.close()
     except ImportError as exc:
         figures["adbc"] = f"not installed: {exc}"
     try:
         import connectorx as cx
-        figures["7 connectorx arrow"] = best(
-            lambda: cx.read_sql(dsn, SELECT, return_type="arrow").num_rows, repeats)
-        figures["7b connectorx pandas"] = best(
-            lambda: len(cx.read_sql(dsn, SELECT, return_type="pandas")), repeats)
+        name = "7 connectorx arrow"
+        figures[name], checks[name] = best_checked(
+            lambda: cx.read_sql(dsn, SELECT, return_type="arrow"), repeats,
+            lambda t: t.num_rows, verify_arrow(n))
+        name = "7b connectorx pandas"
+        figures[name], checks[name] = best_checked(
+            lambda: cx.read_sql(dsn, SELECT, return_type="pandas"), repeats, len,
+            verify_pandas(n))
     except ImportError as exc:
         figures["connectorx"] = f"not installed: {exc}"
     try:
@@ -150,8 +227,10 @@ def _peers(dsn: str, n: int, repeats: int, figures: dict) -> None:
             with pconn.cursor() as cur:
                 cur.execute(SELECT)
                 rows = cur.fetchall()
-                return len(pd.DataFrame(rows, columns=[d.name for d in cur.description]))
-        figures["7b psycopg fetchall+DataFrame"] = best(psycopg_pandas, repeats)
+                return pd.DataFrame(rows, columns=[d.name for d in cur.description])
+        name = "7b psycopg fetchall+DataFrame"
+        figures[name], checks[name] = best_checked(psycopg_pandas, repeats, len,
+                                                   verify_pandas(n))
         pconn.close()
     except ImportError as exc:
         figures["psycopg"] = f"not installed: {exc}"
@@ -184,7 +263,11 @@ def stream_child(dsn: str, n: int) -> None:
 
 
 def report(results: dict) -> str:
-    lines = [f"rows {results['rows']:,}, best of {results['repeats']}, by client CPU / wall",
+    machine = results.get("machine") or {}
+    lines = [f"machine: {machine.get('cpu')}, {machine.get('cores_usable')} cores usable, "
+             f"{machine.get('memory_gib')} GiB, {machine.get('os')}, {machine.get('python')}; "
+             f"{', '.join(f'{k} {v}' for k, v in (machine.get('versions') or {}).items() if v)}"]
+    lines += [f"rows {results['rows']:,}, best of {results['repeats']}, by client CPU / wall",
              "| what | rows/s client CPU | rows/s wall |", "| --- | ---: | ---: |"]
     for name, fig in results["figures"].items():
         if isinstance(fig, (list, tuple)):
@@ -194,13 +277,21 @@ def report(results: dict) -> str:
             lines.append(f"| {name} | {fig} | |")
     if "postgres" in results:
         lines.append(f"PostgreSQL peers: {results['postgres']}")
-    f = results["figures"]
-    for tid, ours, peer in (("T9 (7)", "7 scratchbird-c full fetch_arrow", "7 adbc fetch_arrow_table"),
-                            ("T9 (7, sbsql)", "7 scratchbird-c sbsql fetch_arrow", "7 adbc fetch_arrow_table"),
-                            ("T10 (7b)", "7b scratchbird-c full fetch_arrow+to_pandas",
-                             "7b adbc fetch_arrow_table+to_pandas")):
-        if isinstance(f.get(ours), (list, tuple)) and isinstance(f.get(peer), (list, tuple)):
-            lines.append(f"{tid}: {f[peer][0] / f[ours][0]:.2f}x ADBC by client CPU")
+    export = results.get("export")
+    if export:
+        growth = export.get("growth_mb")
+        lines.append(f"T13 export {export['rows']:,} rows to Parquet (full): peak RSS growth "
+                     + (f"{growth:.1f} MB" if growth is not None else "not measured"))
+    checks = results.get("checks", {})
+    wrong = [f"{name}: {c.get('failed')}" for name, c in checks.items() if not c.get("ok")]
+    lines.append(f"checks: {len(checks) - len(wrong)} of {len(checks)} verified"
+                 + (f"; WRONG: {'; '.join(wrong)}" if wrong else ""))
+    if results.get("load_average"):
+        lines.append("load average (1 min) at start and end: "
+                     + ", ".join(f"{v:.1f}" for v in results["load_average"]))
+    from benchmarks.columnar_targets import evaluate, report_lines
+    lines.append("")
+    lines += report_lines(evaluate(results))
     return "\n".join(lines)
 
 
@@ -210,7 +301,10 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--stream-rows", type=int, default=10_000_000)
     p.add_argument("--no-postgres", action="store_true")
-    p.add_argument("--no-memory", action="store_true")
+    p.add_argument("--no-memory", action="store_true", help="skip the stream memory children")
+    p.add_argument("--no-load", action="store_true", help="skip scenarios 8 and 8b")
+    p.add_argument("--export-rows", type=int, default=10_000_000,
+                   help="rows of the T13 export child (0: skip it)")
     p.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     p.add_argument("--stream-child", metavar="DSN", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -218,6 +312,7 @@ def main(argv=None) -> int:
         stream_child(args.stream_child, args.stream_rows)
         return 0
     results = run(args)
+    results.setdefault("load_average", []).append(os.getloadavg()[0])
     text = report(results)
     print(text)
     out = Path(args.out)

@@ -135,3 +135,71 @@ def test_bad_file_is_one_line(devserver, tmp_path):
     result = piped("--dsn", devserver.dsn, "--debug", "load", f"cli_t{next(_names)}", str(bad),
                    "--create")
     assert "Traceback" in result.stderr                        # --debug shows it
+
+
+# The streaming export: fetch_arrow_batches on a stream cursor, one schema from the
+# result's declared types. 100,000 rows span two 65,536-row batches; the label column is
+# NULL for the whole first batch, so a schema taken from the first batch's values (the old
+# road) would have been wrong for the second.
+EXPORT_SQL = ("SELECT range AS id, CASE WHEN range >= 70000 THEN 'label ' || range::VARCHAR "
+              "END AS label, range % 3 = 0 AS flag, range * 0.5 AS half FROM range(100000)")
+
+
+def test_export_streams_arrow_batches_to_every_format(devserver, tmp_path):
+    pa = pytest.importorskip("pyarrow", reason="export needs pyarrow (the arrow extra)")
+    import pyarrow.csv as pcsv
+    import pyarrow.parquet as pq
+    import scratchbird
+    with scratchbird.connect(devserver.dsn) as conn:
+        cur = conn.cursor()
+        cur.execute(EXPORT_SQL + " ORDER BY id")
+        expected = cur.fetchall()
+    assert expected[69999][1] is None and expected[70000][1] == "label 70000"
+    for suffix in (".parquet", ".arrow", ".csv"):
+        out = tmp_path / f"big{suffix}"
+        result = piped("--dsn", devserver.dsn, "export", EXPORT_SQL + " ORDER BY id", str(out))
+        assert result.returncode == 0, result.stderr
+        assert result.stderr.strip() == f"exported 100000 rows to {out}"
+        if suffix == ".parquet":
+            table = pq.read_table(out)
+        elif suffix == ".arrow":
+            table = pa.ipc.open_file(str(out)).read_all()
+        else:
+            table = pcsv.read_csv(out, convert_options=pcsv.ConvertOptions(
+                column_types={"label": pa.string()}, strings_can_be_null=True))
+        assert table.column_names == ["id", "label", "flag", "half"]
+        assert table.schema.field("label").type == pa.string()
+        assert table.num_rows == 100000
+        columns = [table.column(k).to_pylist() for k in range(4)]
+        assert columns[0] == [row[0] for row in expected]
+        assert columns[1] == [row[1] for row in expected]
+        assert columns[2] == [row[2] for row in expected]
+        assert [float(v) for v in columns[3]] == [float(row[3]) for row in expected]
+
+
+def test_export_of_an_empty_result_writes_the_schema(devserver, profile, tmp_path):
+    pytest.importorskip("pyarrow", reason="export needs pyarrow (the arrow extra)")
+    import pyarrow.parquet as pq
+    out = tmp_path / "empty.parquet"
+    result = piped("--dsn", devserver.dsn, "export",
+                   "SELECT range AS id, 'x' AS name FROM range(10) WHERE range < 0", str(out))
+    assert result.returncode == 0 and result.stderr.strip() == f"exported 0 rows to {out}"
+    table = pq.read_table(out)
+    # sbsql sends no ROW_DESCRIPTION for 0 rows (REFERENCE 12): no columns are known
+    names = ["id", "name"] if profile == "full" else []
+    assert table.num_rows == 0 and table.column_names == names
+    result = piped("--dsn", devserver.dsn, "export", f"CREATE TABLE cli_t{next(_names)} (a INTEGER)",
+                   str(tmp_path / "ddl.csv"))
+    assert result.returncode != 0 and "no result set" in result.stderr
+    result = piped("--dsn", devserver.dsn, "export", "SELECT 1", str(tmp_path / "out.txt"))
+    assert result.returncode != 0 and result.stderr.count("\n") == 1
+    assert "unknown output format" in result.stderr and not (tmp_path / "out.txt").exists()
+
+
+def test_export_progress_in_a_terminal(devserver, tmp_path):
+    pytest.importorskip("pyarrow", reason="export needs pyarrow (the arrow extra)")
+    out = tmp_path / "t.parquet"
+    rc, text = in_terminal(["--dsn", devserver.dsn, "export", EXPORT_SQL, str(out)])
+    assert rc == 0, text
+    assert "export" in text and "100,000 rows" in text and "0:00:" in text
+    assert f"exported 100000 rows to {out}" in text.replace("\r\n", "\n").replace("\n", "")

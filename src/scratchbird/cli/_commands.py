@@ -110,89 +110,20 @@ def query(ctx: click.Context, sql: str, fmt: str) -> None:
         Console().print(table)
 
 
-def _writer_for(path: Path):
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return _CsvOut(path)
-    if suffix in (".parquet", ".pq", ".arrow", ".feather", ".ipc"):
-        return _ArrowOut(path, parquet=suffix in (".parquet", ".pq"))
-    raise click.ClickException(f"{path}: unknown output format (use .csv, .parquet or .arrow)")
-
-
-class _CsvOut:
-    def __init__(self, path: Path) -> None:
-        self.handle = open(path, "w", newline="", encoding="utf-8")
-        self.writer = csv.writer(self.handle)
-
-    def header(self, names) -> None:
-        self.writer.writerow(names)
-
-    def rows(self, names, batch) -> None:
-        self.writer.writerows(batch)
-
-    def close(self) -> None:
-        self.handle.close()
-
-
-class _ArrowOut:
-    """Batches of rows as Arrow record batches (one schema: the first batch's)."""
-
-    def __init__(self, path: Path, parquet: bool) -> None:
-        from scratchbird.bulk._arrow import require_pyarrow
-        self.pa = require_pyarrow()
-        self.path, self.parquet = path, parquet
-        self.writer = None
-        self.schema = None
-
-    def header(self, names) -> None:
-        pass
-
-    def rows(self, names, batch) -> None:
-        pa = self.pa
-        columns = {name: [row[k] for row in batch] for k, name in enumerate(names)}
-        table = pa.table(columns) if self.schema is None else \
-            pa.Table.from_pydict(columns, schema=self.schema)
-        if self.writer is None:
-            self.schema = table.schema
-            if self.parquet:
-                import pyarrow.parquet as pq
-                self.writer = pq.ParquetWriter(str(self.path), self.schema)
-            else:
-                self.writer = pa.ipc.new_file(str(self.path), self.schema)
-        self.writer.write_table(table)
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-
-
 @cli.command()
 @click.argument("sql")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--numeric-as", default=None,
+              help="Arrow type of DECIMAL columns that declare no precision (see README)")
 @click.pass_context
-def export(ctx: click.Context, sql: str, out: Path) -> None:
-    """Write a query's rows to OUT (.csv, .parquet or .arrow), streaming."""
-    writer = _writer_for(out)
-    total = 0
-    try:
-        with _connect(ctx) as conn:
-            cur = conn.cursor(stream=True)
-            cur.itersize = FETCH_ROWS
-            cur.execute(sql)
-            if cur.description is None:
-                raise click.ClickException("the statement returned no result set")
-            names = [d[0] for d in cur.description]
-            writer.header(names)
-            with _Progress("export") as progress:
-                while True:
-                    batch = cur.fetchmany(FETCH_ROWS)
-                    if not batch:
-                        break
-                    writer.rows(names, batch)
-                    total += len(batch)
-                    progress.update(total)
-    finally:
-        writer.close()
+def export(ctx: click.Context, sql: str, out: Path, numeric_as: Optional[str]) -> None:
+    """Write a query's rows to OUT (.csv, .parquet or .arrow), streaming Arrow batches."""
+    from ._export import export_query, writer_for
+    writer_class = writer_for(out)
+    with _connect(ctx) as conn:
+        with _Progress("export") as progress:
+            total = export_query(conn, sql, out, writer_class, progress.update,
+                                 batch_rows=FETCH_ROWS, numeric_as=numeric_as)
     click.echo(f"exported {total} rows to {out}", err=True)
 
 
