@@ -23,8 +23,8 @@ pytest.importorskip("rich", reason="the CLI needs rich (the cli extra)")
 _names = itertools.count(1)
 SRC = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src")
 
-
 _CLOCK = re.compile(r"\d+:\d{2}:\d{2}")   # the progress display's elapsed column
+
 
 def _env(**extra):
     env = dict(os.environ)
