@@ -191,10 +191,6 @@ cdef extern from *:
 cdef enum:
     HDR = 40                   # REFERENCE 2
     DATA_ROW_TYPE = 0x45       # REFERENCE appendix A
-    STOP_SHORT = 0             # next frame not complete inside this chunk
-    STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
-    STOP_LIMIT = 3             # max_rows reached
 
 # 2000-01-01 as days and microseconds since the Unix epoch (docs/protocol.md 1.4)
 DEF EPOCH_DAYS = 10957

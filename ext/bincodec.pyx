@@ -79,10 +79,6 @@ import_datetime()
 cdef enum:
     HDR = 40                   # REFERENCE 2
     DATA_ROW_TYPE = 0x45       # REFERENCE appendix A
-    STOP_SHORT = 0             # next frame not complete inside this chunk
-    STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
-    STOP_LIMIT = 3             # max_rows reached
     MAX_TYPES = 64             # room in the decoder table
 
 NO_DECODING = "no binary decoding for this type"

@@ -62,10 +62,6 @@ cdef enum:
     K_INT = 2
     K_DECIMAL = 3
     K_LOADER = 4
-    STOP_SHORT = 0             # next frame not complete inside this chunk
-    STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
-    STOP_LIMIT = 3             # max_rows reached
 
 
 cdef inline uint32_t _u32(const uint8_t* p) noexcept nogil:
