@@ -191,10 +191,6 @@ cdef extern from *:
 cdef enum:
     HDR = 40                   # REFERENCE 2
     DATA_ROW_TYPE = 0x45       # REFERENCE appendix A
-    STOP_SHORT = 0             # next frame not complete inside this chunk
-    STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
-    STOP_LIMIT = 3             # max_rows reached
 
 # 2000-01-01 as days and microseconds since the Unix epoch (docs/protocol.md 1.4)
 DEF EPOCH_DAYS = 10957
@@ -204,6 +200,9 @@ DEF US_PER_DAY = 86400000000
 
 cdef inline uint32_t _u32(const uint8_t* p) noexcept nogil:
     return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+
+
+include "row_payload.pxi"
 
 
 cdef inline int64_t _i64(const uint8_t* p) noexcept nogil:
@@ -550,35 +549,20 @@ cdef class ArrowSink:
 
     cdef int _decode(self, const uint8_t* p, Py_ssize_t n) except -1:
         """One DATA_ROW payload (REFERENCE 4.6), checked as the tuple decoders check it."""
-        cdef Py_ssize_t ncols, nbitmap, pos, i
+        cdef Py_ssize_t ncols, pos, i
         cdef int32_t length
         cdef Col* c
-        if n < 4:
-            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
-        ncols = p[0] | (p[1] << 8)
-        nbitmap = p[2] | (p[3] << 8)
-        if ncols != self._ncols:
-            raise ProtocolError(
-                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {self._ncols}")
-        if nbitmap != (ncols + 7) >> 3:
-            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
-        pos = 4 + nbitmap
-        if pos > n:
-            raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
+        pos = _row_columns_start(p, n, self._ncols)
+        ncols = self._ncols
         for i in range(ncols):
             c = &self._cols[i]
             if p[4 + (i >> 3)] & (1 << (i & 7)):
                 self._null(c, i)
                 continue
-            if n - pos < 4:
-                raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
-            length = <int32_t>_u32(p + pos)
-            pos += 4
-            if length == -1:        # never sent by the server; accepted (REFERENCE 4.6)
+            length = _column_length(p, n, &pos, i)
+            if length == -1:
                 self._null(c, i)
                 continue
-            if length < 0 or length > n - pos:
-                raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
             if not c.text:
                 self._binary_value(c, i, p + pos, length)
             elif self._is_marker(p + pos, length):

@@ -79,10 +79,6 @@ import_datetime()
 cdef enum:
     HDR = 40                   # REFERENCE 2
     DATA_ROW_TYPE = 0x45       # REFERENCE appendix A
-    STOP_SHORT = 0             # next frame not complete inside this chunk
-    STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
-    STOP_LIMIT = 3             # max_rows reached
     MAX_TYPES = 64             # room in the decoder table
 
 NO_DECODING = "no binary decoding for this type"
@@ -111,6 +107,9 @@ cdef inline uint32_t _u32(const uint8_t* p) noexcept nogil:
 
 cdef inline uint64_t _u64(const uint8_t* p) noexcept nogil:
     return _u32(p) | (<uint64_t>_u32(p + 4) << 32)
+
+
+include "row_payload.pxi"
 
 
 cdef object _utf8_reason(exc):
@@ -267,36 +266,21 @@ cdef class BinaryRowDecoder:
 
     cdef tuple _decode(self, const uint8_t* p, Py_ssize_t n):
         """One DATA_ROW payload (REFERENCE 4.6); checks every length against ``n``."""
-        cdef Py_ssize_t ncols, nbitmap, pos, i = 0
+        cdef Py_ssize_t ncols, pos, i = 0
         cdef int32_t length
         cdef decode_fn fn
         cdef tuple row
-        if n < 4:
-            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
-        ncols = _u16(p)
-        nbitmap = _u16(p + 2)
-        if ncols != self._ncols:
-            raise ProtocolError(
-                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {self._ncols}")
-        if nbitmap != (ncols + 7) >> 3:
-            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
-        pos = 4 + nbitmap
-        if pos > n:
-            raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
+        pos = _row_columns_start(p, n, self._ncols)
+        ncols = self._ncols
         row = PyTuple_New(ncols)
         try:
             for i in range(ncols):
                 if p[4 + (i >> 3)] & (1 << (i & 7)):
                     value = None
                 else:
-                    if n - pos < 4:
-                        raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
-                    length = <int32_t>_u32(p + pos)
-                    pos += 4
-                    if length == -1:    # never sent by the server; accepted (REFERENCE 4.6)
+                    length = _column_length(p, n, &pos, i)
+                    if length == -1:
                         value = None
-                    elif length < 0 or length > n - pos:
-                        raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
                     else:
                         fn = self._fns[i]
                         if fn == NULL:

@@ -88,6 +88,18 @@ cdef object _type_error(object value, int tag, Py_ssize_t row_no, str name):
                      f"SBNR {TAG_NAMES[tag]} column (set the column's type with copy.set_types)")
 
 
+cdef bint _row_fits(Py_ssize_t size, Py_ssize_t max_bytes, Py_ssize_t index, Py_ssize_t start,
+                    Py_ssize_t row_no) except -1:
+    """Whether the packet may take row ``index`` and grow to ``size`` bytes: not past
+    ``max_bytes`` unless it is the packet's first row; a row no frame can carry (REFERENCE
+    2: 64 MiB) raises DataError."""
+    if size > max_bytes and index > start:
+        return False
+    if size > MAX_PAYLOAD_C:
+        raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
+    return True
+
+
 cdef object _row_values(object row, Py_ssize_t ncols, Py_ssize_t row_no):
     if type(row) is not tuple and type(row) is not list and not isinstance(row, (tuple, list)):
         raise DataError(f"COPY row {row_no}: a row must be a tuple or a list, not "
@@ -238,11 +250,9 @@ def encode_sbnr_packet(bytes header, tags, names, rows, Py_ssize_t start, Py_ssi
                     bitmap[k >> 3] |= <unsigned char>(1 << (k & 7))
                     continue
                 _put_sbnr_value(buf, value, ctags[k], render, row_no, names_l, k)
-            if buf.size > max_bytes and index > start:
+            if not _row_fits(buf.size, max_bytes, index, start, row_no):
                 buf.size = row_start
                 break
-            if buf.size > MAX_PAYLOAD_C:
-                raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
             index += 1
         count = <uint64_t>(index - start)
         for k in range(8):
@@ -314,11 +324,9 @@ def encode_text_rows(names, rows, Py_ssize_t start, Py_ssize_t max_bytes, render
                 raise DataError(f"{_where(row_no, names_l[k])}: {why}; use binary COPY")
             buf.put(p, n)
         buf.put("\n", 1)
-        if buf.size > max_bytes and index > start:
+        if not _row_fits(buf.size, max_bytes, index, start, row_no):
             buf.size = row_start
             break
-        if buf.size > MAX_PAYLOAD_C:
-            raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
         index += 1
     return PyBytes_FromStringAndSize(buf.data, buf.size), index
 
@@ -408,12 +416,9 @@ def encode_sbnr_columns(bytes header, tags, names, columns, Py_ssize_t start, Py
                     width = 4 if tag == TAG_INT32 else 8
                     memcpy(buf.data + buf.size, <char*>views[3 * k + 2].buf + i * width, width)
                     buf.size += width
-            if buf.size > max_bytes and row > start:
+            if not _row_fits(buf.size, max_bytes, row, start, row_base + row - start + 1):
                 buf.size = row_start
                 break
-            if buf.size > MAX_PAYLOAD_C:
-                raise DataError(f"COPY row {row_base + row - start + 1} does not fit in one "
-                                "64 MiB COPY_DATA frame")
             row += 1
         count = <uint64_t>(row - start)
         for k in range(8):

@@ -1,8 +1,14 @@
-# The DATA_ROW frame loop shared by the compiled row decoders (included by rowcodec.pyx
-# and bincodec.pyx; the pure twins have the same loop in Python). It walks the unread
-# bytes of the reader's first chunk (REFERENCE 2 headers, 4.6 payloads), decodes each
+# The DATA_ROW frame loop shared by the compiled row decoders (included by rowcodec.pyx,
+# bincodec.pyx and arrowcodec.pyx; the pure twins have the same loop in Python). It walks
+# the unread bytes of the reader's first chunk (REFERENCE 2 headers, 4.6 payloads), decodes each
 # complete, flag-free DATA_ROW with the module's decoder, and consumes once per pass.
-# A module provides HDR, DATA_ROW_TYPE, the STOP_* codes, _u32 and DATA_ROW.
+# A module provides HDR, DATA_ROW_TYPE, _u32 and DATA_ROW.
+
+cdef enum:                     # why _scan stopped
+    STOP_SHORT = 0             # next frame not complete inside this chunk
+    STOP_OTHER = 1             # next frame is not a DATA_ROW
+    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
+    STOP_LIMIT = 3             # max_rows reached
 
 ctypedef tuple (*row_decode_fn)(object dec, const uint8_t* p, Py_ssize_t n)
 # maps an exception raised while decoding to the one to raise instead (None: re-raise)

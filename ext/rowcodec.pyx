@@ -62,14 +62,13 @@ cdef enum:
     K_INT = 2
     K_DECIMAL = 3
     K_LOADER = 4
-    STOP_SHORT = 0             # next frame not complete inside this chunk
-    STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
-    STOP_LIMIT = 3             # max_rows reached
 
 
 cdef inline uint32_t _u32(const uint8_t* p) noexcept nogil:
     return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
+
+
+include "row_payload.pxi"
 
 
 cdef inline void _put_u32(uint8_t* p, uint32_t v) noexcept nogil:
@@ -346,36 +345,21 @@ cdef class TextRowDecoder:
 
         A UnicodeDecodeError leaves ``_err_col`` set; callers turn it into DataError.
         """
-        cdef Py_ssize_t ncols, nbitmap, pos, i
+        cdef Py_ssize_t ncols, pos, i
         cdef int32_t length
         cdef bytes codes = self._kind_codes     # held: a finalizer may reassign kinds
         cdef const uint8_t* kinds = <const uint8_t*>PyBytes_AS_STRING(codes)
         cdef tuple row
-        if n < 4:
-            raise ProtocolError(f"DATA_ROW payload truncated: {n} bytes")
-        ncols = p[0] | (p[1] << 8)
-        nbitmap = p[2] | (p[3] << 8)
-        if ncols != self._ncols:
-            raise ProtocolError(
-                f"DATA_ROW has {ncols} columns but the ROW_DESCRIPTION declared {self._ncols}")
-        if nbitmap != (ncols + 7) >> 3:
-            raise ProtocolError(f"DATA_ROW null bitmap of {nbitmap} bytes for {ncols} columns")
-        pos = 4 + nbitmap
-        if pos > n:
-            raise ProtocolError("DATA_ROW payload truncated inside the null bitmap")
+        pos = _row_columns_start(p, n, self._ncols)
+        ncols = self._ncols
         row = PyTuple_New(ncols)
         for i in range(ncols):
             if p[4 + (i >> 3)] & (1 << (i & 7)):
                 value = None
             else:
-                if n - pos < 4:
-                    raise ProtocolError(f"DATA_ROW payload truncated at column {i}")
-                length = <int32_t>_u32(p + pos)
-                pos += 4
-                if length == -1:    # never sent by the server; accepted (REFERENCE 4.6)
+                length = _column_length(p, n, &pos, i)
+                if length == -1:
                     value = None
-                elif length < 0 or length > n - pos:
-                    raise ProtocolError(f"DATA_ROW column {i} length {length} runs past the payload")
                 else:
                     value = self._convert(p + pos, length, kinds[i], i)
                     pos += length

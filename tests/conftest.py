@@ -81,3 +81,13 @@ def plain_conn(plain_devserver):
     connection = scratchbird.connect(plain_devserver.dsn)
     yield connection
     connection.close()
+
+
+@pytest.fixture
+def sa_engine(devserver):
+    """A SQLAlchemy engine on the dev server (the dialect's tests and the DataFrame tests)."""
+    sa = pytest.importorskip("sqlalchemy", reason="the SQLAlchemy dialect needs SQLAlchemy 2")
+    import scratchbird.sqlalchemy  # noqa: F401  (registers scratchbird:// without an install)
+    engine = sa.create_engine(devserver.dsn)
+    yield engine
+    engine.dispose()

@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass
 from typing import Optional
 
+from tests.proxy import accept_clients
+
 ACTIONS = ("drop", "truncate", "delay", "stall", "duplicate", "flip", "reset")
 HEADER = 40
 
@@ -188,26 +190,23 @@ class FaultProxy:
             self._next = fault
 
     def _accept(self) -> None:
-        self.listener.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            try:
-                upstream = socket.create_connection(self.target, timeout=5)
-                upstream.settimeout(None)
-            except OSError:
-                _reset(client)
-                continue
-            for sock in (client, upstream):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with self._lock:
-                fault, self._next = self._next, None
-                link = self.last_link = _Link(self, client, upstream, fault)
-                self._links = [l for l in self._links if not l.done.is_set()] + [link]
-            threading.Thread(target=link.pump, args=(client, upstream, "c2s"), daemon=True).start()
-            threading.Thread(target=link.pump, args=(upstream, client, "s2c"), daemon=True).start()
+        accept_clients(self.listener, self._stop, self._serve)
+
+    def _serve(self, client) -> None:
+        try:
+            upstream = socket.create_connection(self.target, timeout=5)
+            upstream.settimeout(None)
+        except OSError:
+            _reset(client)
+            return
+        for sock in (client, upstream):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self._lock:
+            fault, self._next = self._next, None
+            link = self.last_link = _Link(self, client, upstream, fault)
+            self._links = [l for l in self._links if not l.done.is_set()] + [link]
+        threading.Thread(target=link.pump, args=(client, upstream, "c2s"), daemon=True).start()
+        threading.Thread(target=link.pump, args=(upstream, client, "s2c"), daemon=True).start()
 
     def close_links(self) -> None:
         with self._lock:

@@ -7,6 +7,19 @@ import threading
 from typing import Callable, Optional
 
 
+def accept_clients(listener: socket.socket, stop: threading.Event,
+                   serve: Callable[[socket.socket], None]) -> None:
+    """Hand every connection accepted on ``listener`` to ``serve`` until ``stop`` is set
+    (the proxies' accept thread; the short timeout lets it see ``stop``)."""
+    listener.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            client, _ = listener.accept()
+        except OSError:
+            continue
+        serve(client)
+
+
 class FaultyProxy:
     """Forwards 127.0.0.1:<port> to ``target``. ``s2c_filter(data, offset)`` may return
     replacement bytes, or None to cut the connection at that point. ``stall_after``
@@ -27,16 +40,13 @@ class FaultyProxy:
         self._thread.start()
 
     def _accept(self) -> None:
-        self.listener.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                continue
-            upstream = socket.create_connection(self.target)
-            self._socks += [client, upstream]
-            threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
-            threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
+        accept_clients(self.listener, self._stop, self._serve)
+
+    def _serve(self, client) -> None:
+        upstream = socket.create_connection(self.target)
+        self._socks += [client, upstream]
+        threading.Thread(target=self._pump, args=(client, upstream, False), daemon=True).start()
+        threading.Thread(target=self._pump, args=(upstream, client, True), daemon=True).start()
 
     def _pump(self, src, dst, s2c: bool) -> None:
         offset = 0

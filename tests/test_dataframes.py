@@ -14,13 +14,6 @@ import scratchbird  # noqa: E402
 import scratchbird.sqlalchemy  # noqa: E402  (registers scratchbird:// without an install)
 
 
-@pytest.fixture
-def engine(devserver):
-    eng = sa.create_engine(devserver.dsn)
-    yield eng
-    eng.dispose()
-
-
 def _table(request, stem: str) -> str:
     return f"{stem}_{request.node.callspec.id.replace('-', '_')}"
 
@@ -35,18 +28,18 @@ def _frame(n: int) -> "pd.DataFrame":
     })
 
 
-def _drop(engine, name: str) -> None:
-    with engine.begin() as c:
+def _drop(sa_engine, name: str) -> None:
+    with sa_engine.begin() as c:
         c.exec_driver_sql(f"DROP TABLE {name}")
 
 
-def test_pandas_to_sql_and_read_sql(engine, request):
+def test_pandas_to_sql_and_read_sql(sa_engine, request):
     name = _table(request, "pd_items")
     df = _frame(120)
-    written = df.to_sql(name, engine, index=False, chunksize=50)
+    written = df.to_sql(name, sa_engine, index=False, chunksize=50)
     try:
         assert written in (None, 120)
-        back = pd.read_sql(f"SELECT * FROM {name} ORDER BY id", engine)
+        back = pd.read_sql(f"SELECT * FROM {name} ORDER BY id", sa_engine)
         assert list(back.columns) == list(df.columns)
         assert back["id"].tolist() == df["id"].tolist()
         assert back["name"].tolist() == df["name"].tolist()
@@ -54,28 +47,28 @@ def test_pandas_to_sql_and_read_sql(engine, request):
         assert back["ok"].tolist() == df["ok"].tolist()
         assert pd.to_datetime(back["at"]).tolist() == df["at"].tolist()
         # a typed query through SQLAlchemy Core; one matching nothing still has its columns
-        t = sa.Table(name, sa.MetaData(), autoload_with=engine)
-        empty = pd.read_sql(sa.select(t.c.id, t.c.name).where(t.c.id < 0), engine)
+        t = sa.Table(name, sa.MetaData(), autoload_with=sa_engine)
+        empty = pd.read_sql(sa.select(t.c.id, t.c.name).where(t.c.id < 0), sa_engine)
         assert list(empty.columns) == ["id", "name"] and len(empty) == 0
-        df.iloc[:5].to_sql(name, engine, index=False, if_exists="append", method="multi")
-        assert pd.read_sql(f"SELECT count(*) AS n FROM {name}", engine)["n"][0] == 125
+        df.iloc[:5].to_sql(name, sa_engine, index=False, if_exists="append", method="multi")
+        assert pd.read_sql(f"SELECT count(*) AS n FROM {name}", sa_engine)["n"][0] == 125
     finally:
-        _drop(engine, name)
+        _drop(sa_engine, name)
 
 
-def test_copy_method(engine, request):
+def test_copy_method(sa_engine, request):
     if not hasattr(scratchbird.Connection, "load"):
         pytest.skip("copy_method loads through Connection.load (COPY FROM STDIN), which this "
                     "driver build does not have yet")
     name = _table(request, "pd_copy")
     df = _frame(500)
-    df.iloc[:0].to_sql(name, engine, index=False)
+    df.iloc[:0].to_sql(name, sa_engine, index=False)
     try:
-        df.to_sql(name, engine, index=False, if_exists="append",
+        df.to_sql(name, sa_engine, index=False, if_exists="append",
                   method=scratchbird.sqlalchemy.copy_method)
-        assert pd.read_sql(f"SELECT count(*) AS n FROM {name}", engine)["n"][0] == 500
+        assert pd.read_sql(f"SELECT count(*) AS n FROM {name}", sa_engine)["n"][0] == 500
     finally:
-        _drop(engine, name)
+        _drop(sa_engine, name)
 
 
 def test_copy_method_without_load_says_so():
@@ -92,19 +85,19 @@ def test_copy_method_without_load_says_so():
         scratchbird.sqlalchemy.copy_method(Table(), NoLoad(), ["a"], iter([(1,)]))
 
 
-def test_polars_read_database(engine, request):
+def test_polars_read_database(sa_engine, request):
     pl = pytest.importorskip("polars", reason="polars is a test extra")
     name = _table(request, "pl_items")
-    _frame(30).to_sql(name, engine, index=False)
+    _frame(30).to_sql(name, sa_engine, index=False)
     try:
-        df = pl.read_database(f"SELECT id, name, price FROM {name} ORDER BY id", engine)
+        df = pl.read_database(f"SELECT id, name, price FROM {name} ORDER BY id", sa_engine)
         assert df.columns == ["id", "name", "price"]
         assert df.height == 30
         assert df["id"].to_list() == list(range(1, 31))
         assert df["name"][29] == "item 30"
         assert df["price"].to_list() == pytest.approx([i * 1.25 for i in range(1, 31)])
     finally:
-        _drop(engine, name)
+        _drop(sa_engine, name)
 
 
 def _dask_read(devserver, name: str):
@@ -112,9 +105,9 @@ def _dask_read(devserver, name: str):
     return dd.read_sql_table(name, devserver.dsn, index_col="id", npartitions=8)
 
 
-def test_dask_read_sql_table_local_scheduler(engine, devserver, request):
+def test_dask_read_sql_table_local_scheduler(sa_engine, devserver, request):
     name = _table(request, "dk_items")
-    _frame(1000).to_sql(name, engine, index=False)
+    _frame(1000).to_sql(name, sa_engine, index=False)
     try:
         ddf = _dask_read(devserver, name)
         assert ddf.npartitions == 8
@@ -124,13 +117,13 @@ def test_dask_read_sql_table_local_scheduler(engine, devserver, request):
         assert float(ddf["price"].sum().compute(scheduler="sync")) == pytest.approx(
             sum(i * 1.25 for i in range(1, 1001)))
     finally:
-        _drop(engine, name)
+        _drop(sa_engine, name)
 
 
-def test_dask_read_sql_table_distributed(engine, devserver, request):
+def test_dask_read_sql_table_distributed(sa_engine, devserver, request):
     distributed = pytest.importorskip("dask.distributed", reason="distributed is a test extra")
     name = _table(request, "dk_cluster")
-    _frame(800).to_sql(name, engine, index=False)
+    _frame(800).to_sql(name, sa_engine, index=False)
     try:
         ddf = _dask_read(devserver, name)
         # threads in this process: the workers see the dialect this test registered
@@ -141,4 +134,4 @@ def test_dask_read_sql_table_distributed(engine, devserver, request):
         assert out.index.tolist() == list(range(1, 801))
         assert out["ok"].sum() == 400
     finally:
-        _drop(engine, name)
+        _drop(sa_engine, name)

@@ -16,13 +16,6 @@ from sqlalchemy import orm  # noqa: E402
 import scratchbird.sqlalchemy  # noqa: E402,F401  (registers scratchbird:// without an install)
 
 
-@pytest.fixture
-def engine(devserver):
-    eng = sa.create_engine(devserver.dsn)
-    yield eng
-    eng.dispose()
-
-
 def _name(request, stem: str) -> str:
     return f"{stem}_{request.node.callspec.id.replace('-', '_')}" if hasattr(request.node, "callspec") else stem
 
@@ -38,7 +31,7 @@ def test_url_options_pass_through(devserver):
     eng.dispose()
 
 
-def test_type_map_round_trip(engine, request):
+def test_type_map_round_trip(sa_engine, request):
     """Numeric, aware DateTime, Uuid, JSON, LargeBinary, Interval, Enum both ways: the
     values come back as the Python types SQLAlchemy promises, from text or binary values."""
     md = sa.MetaData()
@@ -55,48 +48,48 @@ def test_type_map_round_trip(engine, request):
                  sa.Column("mood", sa.Enum("happy", "sad", name="mood")),
                  sa.Column("ok", sa.Boolean),
                  sa.Column("label", sa.String(40)))
-    md.create_all(engine)
+    md.create_all(sa_engine)
     row = dict(id=1, amount=decimal.Decimal("12345.678"),
                at=dt.datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=dt.timezone.utc),
                day=dt.date(1999, 12, 31), ref=uuid.UUID("12345678-1234-5678-1234-567812345678"),
                doc={"a": [1, 2, {"b": None}], "s": "x"}, blob=b"\xfe\xed\xfa\xce",
                span=dt.timedelta(days=2, hours=3, seconds=4), mood="sad", ok=True, label="42")
     try:
-        with engine.begin() as c:
+        with sa_engine.begin() as c:
             c.execute(t.insert(), row)
             c.execute(t.insert(), {"id": 2})   # every other column NULL
-        with engine.connect() as c:
+        with sa_engine.connect() as c:
             got = c.execute(sa.select(t).order_by(t.c.id)).mappings().all()
         assert dict(got[0]) == row
         assert all(v is None for k, v in got[1].items() if k != "id")
         assert isinstance(got[0]["label"], str)   # '42' stays text whatever the server guessed
     finally:
-        md.drop_all(engine)
+        md.drop_all(sa_engine)
 
 
-def test_array_round_trip(engine, request, devserver):
+def test_array_round_trip(sa_engine, request, devserver):
     if devserver.profile_name == "sbsql":
         pytest.skip("arrays need binary values; today's server rejects array columns "
                     "(REFERENCE 12.B, SQL dialect facts)")
     md = sa.MetaData()
     t = sa.Table(_name(request, "sa_arrays"), md, sa.Column("id", sa.Integer, primary_key=True),
                  sa.Column("xs", sa.ARRAY(sa.Integer)))
-    md.create_all(engine)
+    md.create_all(sa_engine)
     try:
-        with engine.begin() as c:
+        with sa_engine.begin() as c:
             c.execute(t.insert(), [{"id": 1, "xs": [1, None, 3]}, {"id": 2, "xs": []}])
             assert c.execute(sa.select(t.c.xs).order_by(t.c.id)).scalars().all() == [[1, None, 3], []]
     finally:
-        md.drop_all(engine)
+        md.drop_all(sa_engine)
 
 
-def test_returning_executemany_and_empty_select(engine, request):
+def test_returning_executemany_and_empty_select(sa_engine, request):
     md = sa.MetaData()
     t = sa.Table(_name(request, "sa_ret"), md, sa.Column("id", sa.Integer, primary_key=True),
                  sa.Column("name", sa.String(20)))
-    md.create_all(engine)
+    md.create_all(sa_engine)
     try:
-        with engine.begin() as c:
+        with sa_engine.begin() as c:
             r = c.execute(t.insert().values(name="first"))
             assert r.inserted_primary_key == (1,)
             ids = c.execute(t.insert().returning(t.c.id, sort_by_parameter_order=True),
@@ -111,37 +104,37 @@ def test_returning_executemany_and_empty_select(engine, request):
             deleted = c.execute(t.delete().where(t.c.id == 6).returning(t.c.name)).scalar_one()
             assert deleted == "n4"
     finally:
-        md.drop_all(engine)
+        md.drop_all(sa_engine)
 
 
-def test_stream_results_uses_the_streaming_cursor(engine):
-    with engine.connect() as c:
+def test_stream_results_uses_the_streaming_cursor(sa_engine):
+    with sa_engine.connect() as c:
         result = c.execution_options(stream_results=True, max_row_buffer=100).execute(
             sa.text("SELECT i FROM range(5000) t(i) ORDER BY i"))
         assert result.cursor.stream is True
         assert sum(1 for _ in result) == 5000
 
 
-def test_isolation_levels(engine):
-    with engine.connect() as c:
+def test_isolation_levels(sa_engine):
+    with sa_engine.connect() as c:
         assert c.get_isolation_level() in ("READ COMMITTED", "SERIALIZABLE", "REPEATABLE READ")
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+    with sa_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
         assert c.connection.dbapi_connection.autocommit is True
         assert c.scalar(sa.text("SELECT 1")) == 1
-    with engine.connect() as c:   # the pool handed the connection back reset
+    with sa_engine.connect() as c:   # the pool handed the connection back reset
         assert c.connection.dbapi_connection.autocommit is False
 
 
-def test_reflection(engine, request):
+def test_reflection(sa_engine, request):
     md = sa.MetaData()
     parent = sa.Table(_name(request, "sa_parent"), md, sa.Column("id", sa.Integer, primary_key=True),
                       sa.Column("code", sa.String(10), unique=True))
     child = sa.Table(_name(request, "sa_child"), md, sa.Column("id", sa.Integer, primary_key=True),
                      sa.Column("parent_id", sa.ForeignKey(parent.c.id), nullable=False),
                      sa.Column("price", sa.Numeric(10, 2)), sa.Index(None, "price"))
-    md.create_all(engine)
+    md.create_all(sa_engine)
     try:
-        insp = sa.inspect(engine)
+        insp = sa.inspect(sa_engine)
         assert {parent.name, child.name} <= set(insp.get_table_names())
         assert insp.has_table(child.name) and not insp.has_table("no_such_table_here")
         cols = {c["name"]: c for c in insp.get_columns(child.name)}
@@ -157,7 +150,7 @@ def test_reflection(engine, request):
         with pytest.raises(sa.exc.NoSuchTableError):
             insp.get_columns("no_such_table_here")
     finally:
-        md.drop_all(engine)
+        md.drop_all(sa_engine)
 
 
 class Base(orm.DeclarativeBase):
@@ -181,10 +174,10 @@ class Book(Base):
     author: orm.Mapped[Author] = orm.relationship(back_populates="books")
 
 
-def test_orm_unit_of_work_relationships_and_bulk_insert(engine):
-    Base.metadata.create_all(engine)
+def test_orm_unit_of_work_relationships_and_bulk_insert(sa_engine):
+    Base.metadata.create_all(sa_engine)
     try:
-        with orm.Session(engine) as session:
+        with orm.Session(sa_engine) as session:
             ann = Author(name="Ann", books=[Book(title="One", price=decimal.Decimal("9.99")),
                                             Book(title="Two")])
             bob = Author(name="Bob")
@@ -197,7 +190,7 @@ def test_orm_unit_of_work_relationships_and_bulk_insert(engine):
             ann.name = "Anne"
             session.commit()
 
-        with orm.Session(engine) as session:
+        with orm.Session(sa_engine) as session:
             rows = session.execute(sa.select(Author.name, Book.title).join(Book.author)
                                    .order_by(Book.title)).all()
             assert rows == [("Anne", "One"), ("Bob", "Three")]
@@ -216,4 +209,4 @@ def test_orm_unit_of_work_relationships_and_bulk_insert(engine):
             session.commit()
             assert session.scalar(sa.select(sa.func.count(Book.id))) == 502
     finally:
-        Base.metadata.drop_all(engine)
+        Base.metadata.drop_all(sa_engine)

@@ -1,6 +1,6 @@
 """Regenerate tests/data/reference_vectors.json from REFERENCE.md (run by hand, not by CI).
 
-    python tests/data/make_reference_vectors.py /work/shared/sbwp/REFERENCE.md
+    python tests/data/make_reference_vectors.py PATH/TO/REFERENCE.md
 
 Every hex dump of REFERENCE section 11 and the full-frame dumps of section 12.B, read with
 ``tests/sbwp_material.py``'s parser, each with the section it comes from. The tests read only
@@ -9,6 +9,7 @@ the JSON, so a clone needs no ``../shared`` beside it. Copy the captures with th
 """
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import sys
@@ -35,4 +36,8 @@ def main(reference: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(HERE.parents[2] / "shared/sbwp/REFERENCE.md"))
+    # The path is required: a default would point outside the repository, and nothing in the
+    # repository (least of all the suite) may read from there.
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reference", help="path to the SBWP REFERENCE.md to read the dumps from")
+    main(parser.parse_args().reference)

@@ -76,6 +76,17 @@ def _type_error(value, tag: int, row_no: int, name: str) -> DataError:
                      f"SBNR {TAG_NAMES[tag]} column (set the column's type with copy.set_types)")
 
 
+def _row_fits(size: int, max_bytes: int, index: int, start: int, row_no: int) -> bool:
+    """Whether the packet may take row ``index`` and grow to ``size`` bytes: not past
+    ``max_bytes`` unless it is the packet's first row; a row no frame can carry (REFERENCE
+    2: 64 MiB) raises DataError."""
+    if size > max_bytes and index > start:
+        return False
+    if size > MAX_PAYLOAD:
+        raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
+    return True
+
+
 def _row_values(row, ncols: int, row_no: int):
     if not isinstance(row, (tuple, list)):
         raise DataError(f"COPY row {row_no}: a row must be a tuple or a list, not "
@@ -155,10 +166,8 @@ def encode_sbnr_packet(header: bytes, tags, names, rows, start: int, max_bytes: 
                 continue
             values.append(_sbnr_value(value, tags[k], render, row_no, names[k]))
         encoded = bytes(bitmap) + b"".join(values)
-        if size + len(encoded) > max_bytes and index > start:
+        if not _row_fits(size + len(encoded), max_bytes, index, start, row_no):
             break
-        if size + len(encoded) > MAX_PAYLOAD:
-            raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
         parts.append(encoded)
         size += len(encoded)
         index += 1
@@ -213,10 +222,8 @@ def encode_text_rows(names, rows, start: int, max_bytes: int, render, row_base: 
             line.append(raw)
         line.append(b"\n")
         encoded = b"".join(line)
-        if size + len(encoded) > max_bytes and index > start:
+        if not _row_fits(size + len(encoded), max_bytes, index, start, row_no):
             break
-        if size + len(encoded) > MAX_PAYLOAD:
-            raise DataError(f"COPY row {row_no} does not fit in one 64 MiB COPY_DATA frame")
         parts.append(encoded)
         size += len(encoded)
         index += 1
@@ -353,11 +360,8 @@ def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: i
                 width = _WIDTH[tag]
                 values.append(bytes(data[i * width:(i + 1) * width]))
         encoded = bytes(bitmap) + b"".join(values)
-        if size + len(encoded) > max_bytes and row > start:
+        if not _row_fits(size + len(encoded), max_bytes, row, start, row_base + row - start + 1):
             break
-        if size + len(encoded) > MAX_PAYLOAD:
-            raise DataError(f"COPY row {row_base + row - start + 1} does not fit in one 64 MiB "
-                            "COPY_DATA frame")
         parts.append(encoded)
         size += len(encoded)
         row += 1

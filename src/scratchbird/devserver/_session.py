@@ -3,8 +3,9 @@
 Behaves on the wire like the real ``sbp_sbsql`` worker (REFERENCE sections 2-7, with
 section 12 winning where it differs). The SQL itself runs in the engine layer
 (``_engine``); this module owns framing, the order of checks on every client frame
-(2.2), startup, the reply shapes, sequence numbers and header ids, READY rules, the
-extended protocol and the small session frames (PING, SET_OPTION, RESET_SESSION, ...).
+(2.2), startup, the reply shapes, sequence numbers and header ids, READY rules, SQL,
+transactions and COPY. The extended protocol (5) is in ``_extended`` and the small session
+frames (PING, SET_OPTION, RESET_SESSION, ...) in ``_session_frames``: mixins of ``Session``.
 
 Output is batched: frames accumulate in a buffer that is written with one ``sendall``
 when it reaches 256 KiB, before any engine work starts (so earlier replies never wait
@@ -23,29 +24,26 @@ import struct
 from typing import Callable, Dict, Optional
 
 from scratchbird import _constants as C
-from scratchbird._client_messages import MessageFormatError, lpstr, parse_query, parse_set_option
+from scratchbird._client_messages import parse_query
 from scratchbird._impl import framing, rowcodec
 from scratchbird._server_messages import (
     Column, encode_auth_ok, encode_auth_request, encode_command_complete, encode_error,
-    encode_notification, encode_parameter_description_legacy, encode_parameter_description_p1,
     encode_parameter_status, encode_ready_legacy, encode_ready_p1, encode_row_description_legacy,
     encode_row_description_p1, encode_server_info,
 )
 from scratchbird.errors import ProtocolError
 
-from ._binding import (
-    BindingError, BoundStore, PreparedStatement, array_bind_sql, formats_for, is_array_bind,
-    parse_array_bind, parse_bind, parse_close, parse_describe, parse_execute, parse_parse,
-    statement_separators, substitute, to_literal,
-)
+from ._binding import BoundStore, statement_separators
 from ._startup import (
     PROFILES, Negotiation, Profile, SessionConfig, StartupRejected, negotiate, new_session_uuid,
     startup_parameter_entries,
 )
-from . import _binary_params, _binary_results, _full_auth    # the full profile (protocol.md 4)
+from . import _binary_results, _full_auth                    # the full profile (protocol.md 4)
 from . import _notify                                           # NOTIFY delivery (protocol.md 7)
 from ._watch import BAD_INPUT, RequestWatch
 from . import _copy                                             # COPY FROM STDIN (7.8)
+from ._extended import ExtendedProtocol                         # PARSE ... SYNC (5)
+from ._session_frames import SessionFrames                      # PING, SET_OPTION, ... (6.6, 7)
 
 __all__ = ["Profile", "PROFILES", "SessionConfig", "Session"]
 
@@ -54,7 +52,6 @@ log = logging.getLogger("scratchbird.devserver")
 SEND_CHUNK = 256 * 1024        # flush threshold of the output buffer
 RECV_CHUNK = 256 * 1024
 _SAVEPOINT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_CANCEL_FIXED_UUID = bytes.fromhex("292d6577f82d7968a92d6577f82d8968")
 _SCRIPT_TRAILER = struct.Struct("<IHHQII")      # magic, version, extra_flags, size, count, hint
 _SCRIPT_MAGIC = 0x53514253
 
@@ -91,7 +88,7 @@ class _WatchedResult:
         return getattr(self._result, name)
 
 
-class Session:
+class Session(ExtendedProtocol, SessionFrames):
     """Serves one connected socket until it closes. ``run()`` never raises."""
 
     def __init__(self, sock, config: SessionConfig, peer: str = "?") -> None:
@@ -576,231 +573,7 @@ class Session:
         # unknown savepoint is an engine error + READY(2). Nothing is undone (12.A.8).
         self._run_sql(f"{sql} {ident}", autocommit=False, script=False, summary=False, ready=True)
 
-    def _on_txn_status(self, frame, payload) -> None:
-        """Finality query (6.6): this server keeps no commit records, so always "not found"."""
-        if not self._need_auth(ready=3):
-            return
-        data = bytes(payload)
-        if len(data) < 44 or data[0] != 1:
-            self._error("08P01", "SBWP.COMMIT.FINALITY_QUERY_INVALID",
-                        "TxnStatus finality query payload is truncated or unsupported")
-            self._ready(3)
-            return
-        code = b"SBWP.COMMIT.FINALITY_NOT_FOUND"
-        detail = b"no commit finality record for requested idempotency key or finality token"
-        record = (struct.pack("<BBH", 1, 5, 0x0005) + data[4:36] + bytes(24)
-                  + struct.pack("<H", len(code)) + code + struct.pack("<H", len(detail)) + detail)
-        self._send(C.TXN_STATUS, record)
-        self._ready(2)
-
-    # ------------------------------------------------------------ extended protocol (5)
-
-    def _on_parse(self, frame, payload) -> None:
-        self.ready_since_extended = False
-        try:
-            name, sql, oids = parse_parse(payload)
-            size = len(sql.encode("utf-8")) + 4 * len(oids) + len(name)
-            self.statements.put(name, PreparedStatement(sql, oids, size), size)
-        except BindingError as exc:
-            self._error(exc.sqlstate, exc.message, exc.detail)
-            return
-        self._send(C.PARSE_COMPLETE)
-
-    def _on_bind(self, frame, payload) -> None:
-        self.ready_since_extended = False
-        try:
-            if is_array_bind(payload):
-                self._array_bind(payload)
-            else:
-                portal, name, formats, values = parse_bind(payload)
-                stmt = self.statements.get(name)
-                if stmt is None:
-                    raise BindingError("08P01", "invalid BIND payload")
-                fmts = formats_for(formats, len(values))
-                oids = stmt.param_oids
-                if self.features & C.FEATURE_BINARY_VALUES and _binary_params.typed(oids):
-                    bound = _binary_params.bind_parameters(stmt.sql, oids, fmts, values)
-                    self.portals.put(portal, bound, bound.size + len(portal))
-                else:
-                    literals = [to_literal(v, fmts[i], oids[i] if i < len(oids) else 0)
-                                for i, v in enumerate(values)]
-                    sql = substitute(stmt.sql, literals)
-                    self.portals.put(portal, sql, len(sql.encode("utf-8")) + len(portal))
-        except BindingError as exc:
-            self._error(exc.sqlstate, exc.message, exc.detail)
-            return
-        self._send(C.BIND_COMPLETE)
-
-    def _array_bind(self, payload) -> None:
-        """P1 array bind (5.8): rows for the one prepared rowset INSERT, into portal ""."""
-        if not self.features & C.FEATURE_ARRAY_BIND:
-            raise BindingError("08P01", "SBWP.FEATURE.NOT_NEGOTIATED",
-                               "array BIND requires the ARRAY_BIND feature")
-        sql = array_bind_sql(parse_array_bind(payload), self.statements.values())
-        self.portals.put("", sql, len(sql.encode("utf-8")))
-
-    def _on_describe(self, frame, payload) -> None:
-        self.ready_since_extended = False
-        _kind, name = parse_describe(payload)  # always looked up among statements (5.3)
-        stmt = self.statements.get(name)
-        oids = stmt.param_oids if stmt is not None else []
-        if self.layout == "p1":
-            describe = (_binary_params.parameter_description_p1
-                        if self.features & C.FEATURE_BINARY_VALUES
-                        else encode_parameter_description_p1)
-            body = describe(oids, array_bind=bool(self.features & C.FEATURE_ARRAY_BIND))
-        else:
-            body = encode_parameter_description_legacy(oids)
-        self._send(C.PARAMETER_DESCRIPTION, body)
-
-    def _on_execute(self, frame, payload) -> None:
-        self.ready_since_extended = False
-        if not self._need_auth(ready=None):
-            return
-        portal, _max_rows, flags = parse_execute(payload)
-        self._txn_mismatch(frame, "EXECUTE")
-        sql = self.portals.get(portal)
-        if sql is None:
-            self._error("34000", "bound portal not found")
-            return
-        params = None
-        if isinstance(sql, _binary_params.BoundParameters):     # full profile: real parameters
-            sql, params = sql.sql, sql.values
-        self._run_sql(sql, autocommit=bool(flags & 0x01), script=False, summary=False,
-                      ready=False, binary=bool(self.features & C.FEATURE_BINARY_VALUES),
-                      params=params)
-
-    def _on_close(self, frame, payload) -> None:
-        self.ready_since_extended = False
-        kind, name = parse_close(payload)
-        if kind == "S":
-            self.statements.pop(name)
-        elif kind == "P":
-            self.portals.pop(name)
-        self._send(C.CLOSE_COMPLETE)
-
-    def _on_sync(self, frame, payload) -> None:
-        if not self.ready_since_extended:
-            self._ready(2)
-
-    # ------------------------------------------------------------ other frames (7)
-
-    def _on_ping(self, frame, payload) -> None:
-        self._send(C.PONG, bytes(payload))
-
-    def _on_set_option(self, frame, payload) -> None:
-        try:
-            name, value = parse_set_option(payload)
-            ok = 1 <= len(name.encode("utf-8")) <= 256 and len(value.encode("utf-8")) <= 4096
-        except MessageFormatError:
-            ok = False
-        if not ok:
-            self._error("08P01", "SBWP.SET_OPTION.INVALID_PAYLOAD",
-                        "SetOption requires one non-empty option name and one bounded value")
-            self._ready(3)
-            return
-        if value:
-            self.options[name] = value
-        else:
-            self.options.pop(name, None)
-        self._parameter_status([("session.option", "updated"), (name, value)])
-        self._ready(C.READY_STATE_CHANGE)
-
-    def _on_reset(self, frame, payload) -> None:
-        data = bytes(payload)
-        if not self._need_auth(ready=3):
-            return
-        if len(data) <= 17 or data[17] == 0:
-            self._error("25001", "NATIVE_WIRE.RESET_REFUSED_OPEN_TRANSACTION",
-                        "reset_session requires rollback_open_transaction when a transaction is open")
-            self._ready(3)
-            return
-        try:
-            self.es.rollback()
-        except Exception:
-            log.exception("%s: reset rollback failed", self.peer)
-            self._error("08006", "SESSION.RESET_TIMEOUT", "reset_session rollback did not complete")
-            self._ready(3)
-            return
-        if not (len(data) > 18 and data[18] == 0):
-            self.statements.clear()
-            self.portals.clear()
-        if not (len(data) > 20 and data[20] == 0):
-            self.trace = None
-        self._parameter_status([("session.reset", "complete"),
-                                ("protocol.selected_version", self.nego.version_text)])
-        self._ready(C.READY_RESET_COMPLETE)
-
-    def _on_reauth(self, frame, payload) -> None:
-        if not len(payload):
-            self._error("28000", "SECURITY.REAUTH_TIMEOUT",
-                        "reauth requires a non-empty engine-verifiable auth payload")
-            self._ready(3)
-        elif self.es is None:
-            self._error("28000", "NATIVE_WIRE.REAUTH_REQUIRED", "reauth requires an authenticated session")
-            self._ready(3)
-        else:                                   # accepted without verification (7.6)
-            self._parameter_status([("security.generation", "refreshed")])
-            self._ready(C.READY_REAUTH_COMPLETE)
-
-    def _on_trace_context(self, frame, payload) -> None:
-        data = bytes(payload)
-        traceparent = None
-        try:
-            pos = 16
-            n = struct.unpack_from("<I", data, pos)[0]
-            tp = data[pos + 4:pos + 4 + n]
-            pos += 4 + n
-            m = struct.unpack_from("<I", data, pos)[0]
-            pos += 4 + m
-            if len(tp) == n and pos + 2 <= len(data):
-                text = tp.decode("ascii")
-                if not text or (len(text) == 55 and text[2] == text[35] == text[52] == "-"):
-                    traceparent = text
-        except (struct.error, UnicodeDecodeError):
-            pass
-        if traceparent is None:
-            self._error("08P01", "NATIVE_WIRE.TRACE_CONTEXT_INVALID",
-                        "trace context requires a W3C traceparent and a tracestate")
-            self._ready(3)
-            return
-        self.trace = traceparent or None
-        self._parameter_status([("traceparent", "present" if traceparent else "absent")])
-        self._ready(C.READY_STATE_CHANGE)
-
-    def _on_cancel(self, frame, payload) -> None:
-        """In-band outcome only (7.2): nothing runs concurrently, so nothing is interrupted."""
-        if self.es is None:
-            self._error("28000", "SECURITY.CANCEL_NOT_AUTHORIZED", "cancel requires an authenticated session")
-            return
-        data = bytes(payload)
-        cancel_id = data[:16] if len(data) >= 16 and any(data[:16]) else _CANCEL_FIXED_UUID
-        if len(data) >= 32 and any(data[16:32]):
-            outcome = ("user_statement_cancelled", "57014", "EXECUTION.QUERY_CANCELLED",
-                       "statement_aborted_transaction_state_reported_by_engine",
-                       "application_decision")
-        else:
-            outcome = ("cancel_target_not_found", "57014", "EXECUTION.CANCEL_TARGET_NOT_FOUND",
-                       "no_known_state_change", "no")
-        self._send(C.CANCEL_ACK, cancel_id + b"\x01")
-        self._send(C.CANCELLED, cancel_id + b"".join(lpstr(v) for v in outcome))
-        self._ready(C.READY_CANCEL_OUTCOME)
-
-    def _on_subscribe(self, frame, payload) -> None:
-        if self.profile.spec_semantics:
-            _notify.on_subscribe(self, frame, payload)
-            return
-        if frame.msg_type == C.SUBSCRIBE:
-            self._send(C.COMMAND_COMPLETE, encode_command_complete("SUBSCRIBE", 0))
-            self._send(C.NOTIFICATION, encode_notification("session", "subscription_active", 0))
-        else:
-            self._send(C.COMMAND_COMPLETE, encode_command_complete("UNSUBSCRIBE", 0))
-        self._ready(2)
-
-    def _on_lob_close(self, frame, payload) -> None:
-        self._error("0A000", "FEATURE.NOT_IMPLEMENTED_RELEASE_BLOCKING",
-                    "LOB locators are not implemented in this release")
-        self._ready(3)
+    # ------------------------------------------------------------ COPY frames (7.8)
 
     def _start_copy(self, sql: str) -> None:
         _copy.start(self, sql)
@@ -817,25 +590,4 @@ class Session:
             self._txn_mismatch(frame, name)
             self._error("08P01", "ASYNC-011",
                         f"{name} arrived without a prior accepted COPY initiation")
-        self._ready(3)
-
-    def _on_sblr_execute(self, frame, payload) -> None:
-        """SBLR_EXECUTE (7.10): payload checks as the real server; the dev server has no
-        SBLR engine route, so a well-formed envelope is rejected like an engine refusal."""
-        if not self._need_auth(ready=3):
-            return
-        self._txn_mismatch(frame, "SBLR_EXECUTE")
-        data = bytes(payload)
-        if len(data) < 16 or 16 + struct.unpack_from("<I", data, 8)[0] > len(data):
-            err = ("08P01", "SBWP.SBLR_EXECUTE.PAYLOAD_INVALID", "SBLR_EXECUTE payload is malformed")
-        elif struct.unpack_from("<H", data, 12)[0]:
-            err = ("0A000", "SBWP.SBLR_EXECUTE.PARAMETER_BINDING_REQUIRED",
-                   "SBLR_EXECUTE requires a non-empty envelope and 0 params")
-        elif not struct.unpack_from("<I", data, 8)[0]:
-            err = ("08P01", "SBWP.SBLR_EXECUTE.EMPTY_ENVELOPE",
-                   "SBLR_EXECUTE requires a non-empty envelope and 0 params")
-        else:
-            err = ("42000", "The engine rejected the admitted SBLR envelope.",
-                   "SB_ENGINE_API_INVALID_REQUEST")
-        self._error(*err)
         self._ready(3)
