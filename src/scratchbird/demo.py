@@ -50,9 +50,34 @@ def main() -> int:
             print(f"duplicate key -> {type(exc).__name__} ({exc.diag_code})")
 
         print("\nround trip (PING): %.3f ms" % (conn.ping() * 1000))
+        _more(conn)
         conn.close()
         print("done.")
     return 0
+
+
+def _more(conn) -> None:
+    """What came after the basics: transactions, bulk loading, prepared statements and
+    columnar fetch (each optional library only where it is installed)."""
+    with conn.transaction():                        # COMMIT at the end, ROLLBACK on an error
+        conn.execute("UPDATE items SET price = price * 2 WHERE id = 20")
+    rows = [(100 + i, f"bulk {i}", decimal.Decimal(i) / 4) for i in range(10_000)]
+    try:
+        loaded = conn.load("items", rows, columns=["id", "name", "price"])   # COPY FROM STDIN
+        print(f"\nconn.load(): {loaded} rows through COPY FROM STDIN")
+    except ImportError as exc:                      # an input kind needs an optional library
+        print(f"\nconn.load() skipped: {exc}")
+    by_id = conn.prepare("SELECT name, price FROM items WHERE id = ?")
+    print("prepared statement:", by_id.execute((20,)).fetchall(),
+          f"({len(by_id.parameters)} parameter, as the server described it)")
+    by_id.close()
+    try:
+        table = conn.fetch_arrow("SELECT id, name, price FROM items ORDER BY id")
+        print(f"conn.fetch_arrow(): a pyarrow.Table of {table.num_rows} rows, "
+              f"columns {table.schema.names}")
+    except ImportError as exc:
+        print(f"conn.fetch_arrow() skipped: {exc}")
+    conn.rollback()
 
 
 if __name__ == "__main__":
