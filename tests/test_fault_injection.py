@@ -10,9 +10,11 @@ few delays and stalls; TLS connections get byte-offset faults. For every case:
   the driver's connect_timeout/socket_timeout end stalls);
 - afterwards the connection is closed, or still usable (SELECT 1 works);
 - a result that comes back is the right one, except for the corruptions SBWP itself
-  cannot see (no checksum, no sequence check, REFERENCE 0.12): a flipped byte inside a
-  DATA_ROW or ROW_DESCRIPTION payload, or a duplicated DATA_ROW, in plaintext. Those are
-  counted as findings (docs/protocol.md 11.2) and must never happen over TLS;
+  cannot see (no checksum): in plaintext, a flipped byte inside a DATA_ROW or
+  ROW_DESCRIPTION payload or a message type turned into another valid one, and faults in
+  client frames (the server runs what it received). Those are counted as findings
+  (docs/protocol.md 11.2) and must never happen over TLS. A duplicated server frame is no
+  longer one: the sequence check refuses it (REFERENCE 2);
 - a commit whose reply is lost says the outcome is unknown.
 """
 from __future__ import annotations
@@ -243,12 +245,17 @@ def tls_cases(scenario, rng):
 
 def strict(case):
     """Must end in a PEP 249 error or the right answer, with the connection closed or
-    usable. The rest (plaintext byte flips past the magic, duplicated frames) corrupt
-    what SBWP cannot check (no checksum, no sequence check; REFERENCE 0.12): findings."""
+    usable. A duplicated server frame, or a flip in its magic or length, is caught by the
+    header checks and the sequence check (REFERENCE 2; docs/protocol.md 11.2). The rest
+    (plaintext flips of a message type or inside a payload, and any client frame fault:
+    the server runs what it received) corrupt what SBWP cannot check (no checksum):
+    findings, counted and printed."""
     fault = case.fault
     if case.tls or fault.action not in ("flip", "duplicate"):
         return True
-    return fault.action == "flip" and fault.direction == "s2c" and fault.at < 4
+    if fault.direction != "s2c":
+        return False
+    return fault.action == "duplicate" or fault.at < 4 or fault.at in (8, 9, 10, 11)
 
 
 FINDINGS = {}
