@@ -7,8 +7,7 @@ RSS by less than 2 MiB (allocator noise); the exit status is 1 if one is not. Th
 servers run in their own processes (benchmarks.sbserver), so only the driver is measured.
 
 Loops: connect + close in plaintext and over TLS; a 1,000-row fetch; errors raised from
-inside the row decoders (text and binary). Prepare + close needs prepared statements
-(issue 10): add it to ``LOOPS`` once ``Connection.prepare`` exists (see ``prepare_close``).
+inside the row decoders (text and binary); prepare, execute once and close a statement.
 
     SCRATCHBIRD_IMPL=c python -m benchmarks.leaks [--iterations N] [--loops a,b]
 """
@@ -86,8 +85,17 @@ def decoder_errors(_dsn):
     return loop
 
 
-def prepare_close(_dsn):   # hook: prepared statements arrive with issue 10
-    raise NotImplementedError("prepare/close needs Connection.prepare (issue 10)")
+def prepare_close(dsn):
+    """PARSE a statement, run it once (BIND/EXECUTE) and CLOSE it, on one connection."""
+    conn = scratchbird.connect(dsn)
+
+    def loop():
+        stmt = conn.prepare("SELECT CAST(? AS BIGINT) + 1 AS a, ? AS b")
+        cur = stmt.execute((41, "x"))
+        assert cur.fetchall() == [(42, "x")]
+        cur.close()
+        stmt.close()
+    return loop
 
 
 # name -> (factory(dsn), which server: "plain" or "tls")
@@ -96,6 +104,7 @@ LOOPS = {
     "connect_tls": (connect_close, "tls"),
     "fetch_1000_rows": (fetch_rows, "plain"),
     "decoder_errors": (decoder_errors, "plain"),
+    "prepare_close": (prepare_close, "plain"),
 }
 
 

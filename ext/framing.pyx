@@ -17,7 +17,8 @@ from struct import Struct
 from scratchbird._constants import HEADER_SIZE, MAGIC, MAX_PAYLOAD, ZERO_UUID
 from scratchbird.errors import ProtocolError
 
-__all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_frame"]
+__all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_frame",
+           "sequence_error"]
 
 # magic, major, minor, type, flags, length, sequence, attachment_id, txn_id (REFERENCE 2).
 # Used only to raise exactly the pure twin's struct.error on arguments the C path refuses.
@@ -200,6 +201,19 @@ def decode_header(data, offset=0, max_payload=MAX_PAYLOAD):
     return msg_type, flags, length, sequence, attachment, txn_id
 
 
+def _sequence_value(value):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"expected_sequence must be None or a u32, not {value!r}")
+    return value
+
+
+def sequence_error(received, expected):
+    """The ProtocolError for a server frame out of sequence (REFERENCE 2)."""
+    return ProtocolError(
+        f"server frame sequence {received} where {expected} was expected: a frame was "
+        f"lost, repeated or corrupted on the way")
+
+
 cdef class FrameReader:
     """Splits a byte stream, fed in arbitrary chunks, into frames.
 
@@ -207,6 +221,12 @@ cdef class FrameReader:
     frame or None. With ``check_flags`` (the default) a frame with reserved flag bits
     (0x10-0x80) raises ProtocolError; the compressed bit raises unless a
     ``decompress`` callable is set.
+
+    ``expected_sequence`` (None: no check) is the header sequence the next frame must
+    carry; each frame read moves it on by one (modulo 2**32). The server numbers every
+    frame it sends 0, 1, 2, ... per connection (REFERENCE 2, 0 item 12), so a gap or a
+    repeat means a frame was lost, duplicated or corrupted: ``next_frame()`` raises
+    ProtocolError naming both numbers as soon as the header is buffered.
     """
 
     cdef list _chunks         # received bytes; live ones are _chunks[_head:]
@@ -218,6 +238,8 @@ cdef class FrameReader:
     cdef long long _limit     # _max_payload clamped, when it is an int
     cdef bint _limit_is_int
     cdef bytes _attachment    # last attachment_id seen: most frames repeat it
+    cdef bint _check_seq      # expected_sequence is not None
+    cdef uint32_t _expected
     cdef public object check_flags
     cdef public object decompress
     cdef dict __dict__        # like the pure class, instances take extra attributes
@@ -247,6 +269,19 @@ cdef class FrameReader:
     def max_payload(self, value):
         self._limit_is_int = _clamp_limit(value, &self._limit)
         self._max_payload = value
+
+    @property
+    def expected_sequence(self):
+        """The sequence number the next frame must carry, or None (not checked)."""
+        return self._expected if self._check_seq else None
+
+    @expected_sequence.setter
+    def expected_sequence(self, value):
+        if value is None:
+            self._check_seq = False
+        else:
+            self._expected = _sequence_value(value)
+            self._check_seq = True
 
     @property
     def buffered(self):
@@ -337,9 +372,13 @@ cdef class FrameReader:
         cdef Frame frame
         if not self._header(h):
             return None
+        if self._check_seq and _u32(h + 12) != self._expected:
+            raise sequence_error(_u32(h + 12), self._expected)
         total = HDR + <Py_ssize_t>_u32(h + 8)
         if self._size < total:
             return None
+        if self._check_seq:
+            self._expected += 1         # u32: wraps modulo 2**32
         # Take the bytes and move the reader on before making any object: an allocation
         # can run arbitrary finalizers, and only locals are used after this point.
         chunk = <bytes>self._chunks[self._head]
@@ -393,8 +432,12 @@ cdef class FrameReader:
         chunk = self._chunks[self._head]
         return chunk, self._pos, PyBytes_GET_SIZE(<bytes>chunk)
 
-    def consume(self, n):
-        """Drop ``n`` bytes that a scanner has read out of ``contiguous()``."""
+    def consume(self, n, frames=0):
+        """Drop ``n`` bytes that a scanner has read out of ``contiguous()``: ``frames``
+        whole frames, whose sequence numbers the scanner checked (``expected_sequence``
+        moves on by ``frames``)."""
         if n < 0 or n > self._size:
             raise ValueError("cannot consume more than is buffered")
+        if frames and self._check_seq:
+            self._expected = (self._expected + frames) & 0xFFFFFFFF
         self._advance(n)

@@ -2,12 +2,14 @@
 # bincodec.pyx and arrowcodec.pyx; the pure twins have the same loop in Python). It walks
 # the unread bytes of the reader's first chunk (REFERENCE 2 headers, 4.6 payloads), decodes each
 # complete, flag-free DATA_ROW with the module's decoder, and consumes once per pass.
+# When the reader checks sequence numbers (``expected_sequence``, REFERENCE 2) the loop
+# checks each header's too and hands a mismatch to ``next_frame()``, which raises for it.
 # A module provides HDR, DATA_ROW_TYPE, _u32 and DATA_ROW.
 
 cdef enum:                     # why _scan stopped
     STOP_SHORT = 0             # next frame not complete inside this chunk
     STOP_OTHER = 1             # next frame is not a DATA_ROW
-    STOP_FLAGS = 2             # next DATA_ROW has header flags: the reader applies them
+    STOP_FLAGS = 2             # next DATA_ROW has header flags (or a wrong sequence): the reader handles it
     STOP_LIMIT = 3             # max_rows reached
 
 ctypedef tuple (*row_decode_fn)(object dec, const uint8_t* p, Py_ssize_t n)
@@ -18,6 +20,9 @@ ctypedef object (*row_error_fn)(object dec, object exc)
 cdef struct Scan:
     Py_ssize_t pos      # where scanning stopped; on an error, how far the reader is consumed
     Py_ssize_t count    # rows appended
+    Py_ssize_t frames   # frames consumed (a row that failed to decode included)
+    bint check_seq      # compare each header's sequence with ``expected``
+    uint32_t expected   # the sequence the next frame must carry
     int stop            # STOP_*
 
 
@@ -54,10 +59,12 @@ cdef int _scan(object dec, row_decode_fn decode, const uint8_t* buf, Py_ssize_t 
         if end - pos < total:
             st.stop = STOP_SHORT
             break
-        if h[7] != 0:
-            st.stop = STOP_FLAGS
+        if h[7] != 0 or (st.check_seq and _u32(h + 12) != st.expected):
+            st.stop = STOP_FLAGS    # the reader applies the flags, or raises for the sequence
             break
         st.pos = pos + total    # a row that fails to decode is consumed, as next_frame() does
+        st.frames += 1
+        st.expected += 1        # u32: wraps modulo 2**32
         row = decode(dec, h + HDR, total - HDR)
         if row is not None:     # None: a columnar decoder kept the row (arrowcodec.pyx)
             rows.append(row)
@@ -99,6 +106,9 @@ cdef Py_ssize_t _read_rows(reader, decoder, rows, max_rows, type decoder_type,
     cdef Py_buffer view
     cdef tuple row
     max_payload = getattr(reader, "max_payload", None)
+    expected = getattr(reader, "expected_sequence", None)
+    st.check_seq = expected is not None
+    st.expected = expected if st.check_seq else 0
     if type(decoder) is not decoder_type or not _int_limit(max_payload, &max_len):
         # another decoder (or an odd reader): the pure twin's loop, one frame at a time
         while count < limit and reader.peek_type() == DATA_ROW:
@@ -114,6 +124,7 @@ cdef Py_ssize_t _read_rows(reader, decoder, rows, max_rows, type decoder_type,
             start = end = 0
         st.pos = start
         st.count = 0
+        st.frames = 0
         try:
             _scan(decoder, decode, <const uint8_t*>view.buf, end, rows, limit - count, max_len,
                   max_payload, &st)
@@ -125,7 +136,10 @@ cdef Py_ssize_t _read_rows(reader, decoder, rows, max_rows, type decoder_type,
         finally:
             PyBuffer_Release(&view)
             if st.pos > start:
-                reader.consume(st.pos - start)
+                if st.check_seq:
+                    reader.consume(st.pos - start, st.frames)
+                else:
+                    reader.consume(st.pos - start)
         count += st.count
         if st.stop == STOP_OTHER or count >= limit:
             break
@@ -135,6 +149,8 @@ cdef Py_ssize_t _read_rows(reader, decoder, rows, max_rows, type decoder_type,
         if reader.peek_type() != DATA_ROW:
             break
         row = decoder.decode_row(reader.next_frame().payload)
+        if st.check_seq:
+            st.expected = reader.expected_sequence
         if row is not None:
             rows.append(row)
         count += 1

@@ -10,16 +10,23 @@ few delays and stalls; TLS connections get byte-offset faults. For every case:
   the driver's connect_timeout/socket_timeout end stalls);
 - afterwards the connection is closed, or still usable (SELECT 1 works);
 - a result that comes back is the right one, except for the corruptions SBWP itself
-  cannot see (no checksum, no sequence check, REFERENCE 0.12): a flipped byte inside a
-  DATA_ROW or ROW_DESCRIPTION payload, or a duplicated DATA_ROW, in plaintext. Those are
-  counted as findings (docs/protocol.md 11.2) and must never happen over TLS;
-- a commit whose reply is lost says the outcome is unknown.
+  cannot see (no checksum): in plaintext, a flipped byte inside a DATA_ROW or
+  ROW_DESCRIPTION payload or a message type turned into another valid one, and faults in
+  client frames (the server runs what it received). Those are counted as findings
+  (docs/protocol.md 11.2) and must never happen over TLS. A duplicated server frame is no
+  longer one: the sequence check refuses it (REFERENCE 2);
+- a commit whose reply is lost says the outcome is unknown;
+- COPY (faults at COPY_IN_RESPONSE, between COPY_DATA frames, at COPY_DONE and at the
+  report) is never half-loaded: a fresh connection sees all of its rows or none, and
+  none after a failure, unless the failure hit the commit (outcome unknown);
+- prepared statements (PARSE/BIND/EXECUTE, then a second BIND) get the same cases.
 """
 from __future__ import annotations
 
 import queue
 import random
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -34,6 +41,7 @@ TIMEOUTS = {"connect_timeout": 0.4, "socket_timeout": 0.4}
 WATCHDOG = 20.0
 WORKERS = 6      # cases mostly wait on the driver's timeouts: run a few at once
 DATA_ROW, ROW_DESCRIPTION, READY = 0x5A, 0x44, 0x43
+COPY_IN_RESPONSE, COPY_DATA, COPY_DONE = 0x51, 0x0D, 0x0E
 CLEAN_TIMEOUTS = {"connect_timeout": 10, "socket_timeout": 10}   # the clean runs: no fault
 # MessageFormatError (a ValueError) escapes ClientProtocol until issue 7 lands; counted
 # as a finding here (and as a strict xfail in tests/test_fuzz_findings.py).
@@ -73,8 +81,36 @@ def s_commit(conn):
     return "committed"
 
 
+# Per-case state of the scenario running on this thread (each case runs on its own).
+CURRENT = threading.local()
+COPY_ROWS = 300
+
+
+def s_copy(conn):
+    """A COPY of three packets (COPY_DATA frames), committed: the rows carry the case's
+    batch id, so that afterwards a fresh connection can count what was stored."""
+    cur = conn.cursor()
+    with cur.copy("COPY fault_copies (batch, i) FROM STDIN", batch_rows=100) as copy:
+        for i in range(COPY_ROWS):
+            copy.write_row((CURRENT.batch, i))
+    copied = cur.rowcount
+    conn.commit()
+    return f"copied {copied}"
+
+
+def s_prepared(conn):
+    """A prepared statement: PARSE/BIND/EXECUTE, then a second BIND of the same one."""
+    cur = conn.cursor()
+    rows = []
+    for n in (41, 99):
+        cur.execute("SELECT CAST(? AS BIGINT) + 1 AS a, ? AS b", (n, f"it's {n}"), prepare=True)
+        rows += cur.fetchall()
+    return rows
+
+
 SCENARIOS = {"handshake": s_handshake, "query": s_query, "stream": s_stream,
-             "extended": s_extended, "commit": s_commit}
+             "extended": s_extended, "commit": s_commit, "copy": s_copy,
+             "prepared": s_prepared}
 
 
 # ---------------------------------------------------------------- running one case
@@ -95,6 +131,7 @@ def run_case(env, case, proxy=None):
 
     def body():
         conn = None
+        CURRENT.batch = uuid.uuid4().hex
         proxy.arm(case.fault)
         try:
             conn = scratchbird.connect(env.dsn(case.tls, proxy),
@@ -121,6 +158,8 @@ def run_case(env, case, proxy=None):
                 conn.close()
         except BaseException as exc:  # noqa: BLE001
             out["after"] = f"{type(exc).__name__} escaped the usability check: {exc}"
+        if case.scenario == "copy":
+            out["stored"] = stored_rows(env, case.tls, CURRENT.batch)
 
     worker = threading.Thread(target=body, daemon=True)
     worker.start()
@@ -132,7 +171,30 @@ def run_case(env, case, proxy=None):
     kind, detail = out["result"]
     if proxy is env.proxy:
         env.scenario_frames = out.get("frames", 0)
-    return kind, detail, out.get("after")
+    after = out.get("after")
+    if "stored" in out:
+        after = after or half_loaded(kind, detail, out["stored"])
+    return kind, detail, after
+
+
+def stored_rows(env, tls, batch):
+    """Rows of ``batch`` that a fresh connection, straight to the server, sees."""
+    server = env.secure if tls else env.plain
+    with scratchbird.connect(server.dsn, **CLEAN_TIMEOUTS) as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM fault_copies WHERE batch = ?", (batch,))
+        return cur.fetchall()[0][0]
+
+
+def half_loaded(kind, detail, stored):
+    """None if a COPY stored all its rows or none; what is wrong otherwise. A failed COPY
+    stores none, unless the failure hit its commit, whose outcome is unknown."""
+    if kind == "ok":
+        return None if detail == f"copied {stored}" else \
+            f"the COPY reported {detail!r} but {stored} rows were stored"
+    if kind == "error" and "outcome of the transaction is unknown" in str(detail):
+        return None if stored in (0, COPY_ROWS) else f"half-loaded: {stored} rows stored"
+    return None if stored == 0 else f"half-loaded: the COPY failed but {stored} rows were stored"
 
 
 # ---------------------------------------------------------------- environment per profile
@@ -146,6 +208,8 @@ class Env:
         for server in (self.plain, self.secure):
             with scratchbird.connect(server.dsn) as conn:
                 conn.cursor().execute("CREATE TABLE IF NOT EXISTS fault_commits (k INTEGER)")
+                conn.cursor().execute(
+                    "CREATE TABLE IF NOT EXISTS fault_copies (batch VARCHAR, i INTEGER)")
 
     def use(self, tls):
         """A proxy for the clean runs and a pool of WORKERS proxies for the cases."""
@@ -212,6 +276,10 @@ def plaintext_cases(scenario, types, rng):
     # last three (the end of the result, COMMAND_COMPLETE, READY) and a sample between
     first_ready = types["s2c"].index(READY) if READY in types["s2c"] else s2c - 1
     chosen = set(range(first_ready + 1)) | set(range(max(0, s2c - 3), s2c))
+    # COPY: its COPY_IN_RESPONSE, and the report (ROW_DESCRIPTION .. READY) after it
+    if COPY_IN_RESPONSE in types["s2c"]:
+        start = types["s2c"].index(COPY_IN_RESPONSE)
+        chosen |= set(range(start, min(s2c, start + 6)))
     middle = sorted(set(range(s2c)) - chosen)
     chosen |= set(rng.sample(middle, min(2, len(middle))))
     for index in sorted(chosen):
@@ -227,6 +295,13 @@ def plaintext_cases(scenario, types, rng):
         faults.append(Fault(rng.choice(("drop", "reset", "truncate")), "c2s", frame=index))
         faults.append(Fault(rng.choice(("flip", "duplicate")), "c2s", frame=index,
                             at=rng.randrange(120), mask=1 << rng.randrange(8)))
+    # COPY: between COPY_DATA frames, and at COPY_DONE (REFERENCE 7.8)
+    for index, t in enumerate(types["c2s"]):
+        if t in (COPY_DATA, COPY_DONE):
+            for action in ("drop", "truncate", "reset"):
+                faults.append(Fault(action, "c2s", frame=index))
+            faults.append(Fault("flip", "c2s", frame=index, at=rng.randrange(40, 120),
+                                mask=1 << rng.randrange(8)))
     faults.append(Fault("stall", "s2c", frame=s2c - 1))
     faults.append(Fault("delay", "s2c", frame=s2c // 2, seconds=0.05))
     return [Case(scenario, fault, False) for fault in faults]
@@ -243,15 +318,23 @@ def tls_cases(scenario, rng):
 
 def strict(case):
     """Must end in a PEP 249 error or the right answer, with the connection closed or
-    usable. The rest (plaintext byte flips past the magic, duplicated frames) corrupt
-    what SBWP cannot check (no checksum, no sequence check; REFERENCE 0.12): findings."""
+    usable. A duplicated server frame, or a flip in its magic or length, is caught by the
+    header checks and the sequence check (REFERENCE 2; docs/protocol.md 11.2). The rest
+    (plaintext flips of a message type or inside a payload, and any client frame fault:
+    the server runs what it received) corrupt what SBWP cannot check (no checksum):
+    findings, counted and printed."""
     fault = case.fault
     if case.tls or fault.action not in ("flip", "duplicate"):
         return True
-    return fault.action == "flip" and fault.direction == "s2c" and fault.at < 4
+    if fault.direction != "s2c":
+        return False
+    return fault.action == "duplicate" or fault.at < 4 or fault.at in (8, 9, 10, 11)
 
 
 FINDINGS = {}
+# A failed COPY that left rows is never a finding, always a problem. (A flip inside a
+# client COPY_DATA can change a stored value, the batch id included: a finding.)
+HALF_LOADED = ("half-loaded",)
 
 
 def finding(env, case, what):
@@ -285,8 +368,11 @@ def test_faults_end_in_pep249_errors_or_right_answers(env, scenario, tls):
             else:
                 finding(env, case, "undetected corruption, wrong result")
         if after is not None:
-            if strict(case):
+            if strict(case) or after.startswith(HALF_LOADED):
                 problems.append(f"{case}: {after}")
+            elif after.startswith("the COPY reported"):
+                finding(env, case, "undetected client-frame corruption, a stored value "
+                                   "changed (the batch id)")
             else:
                 finding(env, case, f"connection out of step afterwards ({after})")
     assert not problems, "\n".join(problems)

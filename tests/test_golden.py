@@ -22,7 +22,7 @@ from scratchbird import _constants as c
 from scratchbird import _server_messages as sm
 from scratchbird._impl import framing, rowcodec
 from scratchbird._protocol import ClientProtocol
-from scratchbird.errors import AuthenticationError, ProgrammingError
+from scratchbird.errors import AuthenticationError, ProgrammingError, ProtocolError
 
 UUID_TEXT = "018f0a2b-0000-7000-9000-000000000301"
 
@@ -103,6 +103,7 @@ def test_section11_conversation_p1(dumps):
     """
     proto = ClientProtocol(user="alice", password="secret", database="default",
                            features=0x202, allow_cleartext=True)
+    proto.reader.expected_sequence = None   # the dumps are excerpts, some fed twice: see below
     assert proto.startup_frame() == dumps["11.1"].data
     auth = _handshake(dumps, proto, "11.2")
     assert _masked(auth, SEQ) == _masked(dumps["11.3"].data, SEQ)
@@ -162,6 +163,7 @@ def test_section11_conversation_legacy(dumps):
     """A legacy session: the 20-byte READY of 11.14 and the legacy ROW_DESCRIPTIONs."""
     proto = ClientProtocol(user="alice", password="secret", database="default",
                            layout="legacy", allow_cleartext=True)
+    proto.reader.expected_sequence = None   # excerpts of other conversations: see below
     assert cm.parse_startup(proto.startup_frame()[40:]).layout == "legacy"
     auth = _handshake(dumps, proto, "11.2", "11.4", "11.14")
     assert (auth[6], auth[40:]) == (c.AUTH_RESPONSE, b"secret")
@@ -180,6 +182,28 @@ def test_section11_conversation_legacy(dumps):
         server_vectors.COLUMNS_11_17
     row = (None, Decimal("123.45"), "2026-01-02T03:04:05", UUID_TEXT)
     assert result.rows == [row, row]
+
+
+def test_section11_dumps_are_excerpts_whose_sequence_numbers_do_not_continue(dumps):
+    """Why the two tests above switch the sequence check off: REFERENCE 11's server frames
+    are one numbered conversation up to 11.13 (sequence 0..8), but the tests reuse the
+    READY of 11.13 (sequence 8) after the ERROR of 11.16 (sequence 9), and the legacy
+    test splices 11.10/11.17 (sequence 5) after a READY. A checking client refuses such
+    a splice, naming both numbers (REFERENCE 2; docs/protocol.md 11.2)."""
+    proto = ClientProtocol(user="alice", password="secret", database="default",
+                           features=0x202, allow_cleartext=True)
+    proto.startup_frame()
+    _handshake(dumps, proto, "11.2")
+    _handshake(dumps, proto, "11.4", "11.5")
+    _handshake(dumps, proto, "11.6", "11.7")
+    proto.query_frame("SELECT 1")
+    proto.feed(b"".join(dumps[k].data for k in ("11.9", "11.11", "11.12", "11.13")))
+    assert proto.read_response().results[0].rows == [(1,)]      # 5..8: in sequence
+    proto.query_frame("SELECT * FROM nowhere")
+    proto.feed(dumps["11.16"].data + dumps["11.13"].data)
+    with pytest.raises(ProtocolError, match="sequence 8 where 10 was expected"):
+        proto.read_response()
+    assert proto.broken
 
 
 def test_section11_preauth_error_is_raised_by_handshake(dumps):

@@ -121,10 +121,16 @@ def _handshaken_protocol():
     proto.feed(framing.encode_frame(c.AUTH_REQUEST, sm.encode_auth_request(1)))
     proto.advance_handshake()
     frames = [(c.AUTH_OK, sm.encode_auth_ok(SID))] + after_auth()
-    proto.feed(b"".join(framing.encode_frame(t, p, 0, SID, TXN) for t, p in frames))
+    proto.feed(numbered(frames, 1))
     proto.advance_handshake()
     assert proto.handshake_done
     return proto
+
+
+def numbered(frames, first):
+    """Server frames with consecutive header sequence numbers from ``first`` (REFERENCE 2)."""
+    return b"".join(framing.encode_frame(t, p, first + k, SID, TXN)
+                    for k, (t, p) in enumerate(frames))
 
 
 @pytest.mark.parametrize("name,msg_type,payload,new_type", RESPONSE_CASES,
@@ -134,7 +140,7 @@ def test_io_free_core_marks_itself_broken(name, msg_type, payload, new_type):
     proto.query_frame("SELECT x FROM t")
     frames = [(new_type or t, payload) if t == msg_type else (t, p) for t, p in query_response()]
     frames = frames[:[t for t, _ in query_response()].index(msg_type) + 1]
-    proto.feed(b"".join(framing.encode_frame(t, p, 0, SID, TXN) for t, p in frames))
+    proto.feed(numbered(frames, proto.reader.expected_sequence))
     with pytest.raises(ProtocolError, match=name):
         proto.read_response()
     assert proto.broken

@@ -22,7 +22,13 @@ PASSWORD = "correct horse battery"
 SID = bytes(range(16))
 
 
+# Server frames are numbered per connection (REFERENCE 2): in a SCRAM exchange
+# AUTH_REQUEST is the server's frame 0, AUTH_CONTINUE 1 and AUTH_OK 2.
+_SEQUENCE = {c.AUTH_REQUEST: 0, c.AUTH_CONTINUE: 1, c.AUTH_OK: 2}
+
+
 def frame(msg_type, payload=b"", **kw):
+    kw.setdefault("sequence", _SEQUENCE[msg_type])
     return framing.encode_frame(msg_type, payload, **kw)
 
 

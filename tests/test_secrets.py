@@ -1,5 +1,7 @@
 """No secret leaks: the password, a SCRAM proof or any SCRAM key never shows in a repr,
-an exception message or a DEBUG log line of a representative session.
+an exception message or a DEBUG log line of a representative session, nor in the reprs
+of prepared statements, COPY objects and the statement cache, nor in the CLI's error
+lines (``python -m scratchbird query`` in a subprocess).
 
 The session runs against both dev-server profiles (``sbsql``: password over TLS;
 ``full``: SCRAM). The SCRAM secrets of the live exchange are recorded by a ScramClient
@@ -7,7 +9,10 @@ subclass that computes them from the messages the client really exchanged.
 """
 import base64
 import logging
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -121,3 +126,72 @@ def test_public_objects_reprs_hide_the_password():
         assert PASSWORD not in text
         assert base64.b64encode(verifier.stored_key).decode() not in text
     assert re.search(r"alice", repr(params))
+
+
+# ---------------------------------------------------------------- later objects and the CLI
+
+
+def test_prepared_copy_and_statement_cache_reprs_hide_the_password(devserver):
+    """PreparedStatement, Copy, the statement cache, its entries and server statements."""
+    seen = []
+    with scratchbird.connect(devserver.dsn, prepare_threshold=0) as conn:
+        table = f"secrets_later_{devserver.profile_name}"
+        cur = conn.cursor()
+        cur.execute(f"CREATE TABLE {table} (id INTEGER, name VARCHAR)")
+        stmt = conn.prepare(f"INSERT INTO {table} (id, name) VALUES (?, ?)")
+        seen.append(repr(stmt))
+        stmt.executemany([(1, "a"), (2, "b")])
+        cur.execute(f"SELECT name FROM {table} WHERE id = ?", (1,))
+        with cur.copy(f"COPY {table} (id, name) FROM STDIN") as copy:
+            seen.append(repr(copy))
+            copy.write_row((3, "c"))
+            seen.append(repr(copy))
+        seen.append(repr(copy))
+        cache = conn.statement_cache
+        seen += [repr(cache), str(cache), repr(cache.stats()), repr(cache.live)]
+        seen += [repr(entry) for entry in cache._entries.values()]
+        seen += [repr(vars(entry)) if hasattr(entry, "__dict__") else repr(entry)
+                 for entry in cache._entries.values()]
+        cur.execute(f"DROP TABLE {table}")
+        seen.append(repr(stmt))
+    assert "PreparedStatement" in "\n".join(seen) and "Copy" in "\n".join(seen)
+    haystack = "\n".join(seen)
+    for form in forms(PASSWORD):
+        assert form not in haystack, f"the password ({form[:3]}...) leaked"
+
+
+def run_cli(*args, dsn_env=None):
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.path.join(os.path.dirname(os.path.dirname(__file__)), "src") + \
+        os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("SCRATCHBIRD_DSN", None)
+    if dsn_env is not None:
+        env["SCRATCHBIRD_DSN"] = dsn_env
+    result = subprocess.run([sys.executable, "-m", "scratchbird", *args], capture_output=True,
+                            text=True, env=env, timeout=120, stdin=subprocess.DEVNULL)
+    return result.returncode, result.stdout + result.stderr
+
+
+def test_cli_error_lines_hide_the_password(devserver):
+    """`python -m scratchbird query` with a wrong password, a bad option, an unreachable
+    port and a malformed DSN, plain and with --debug (a traceback), DSN as option and as
+    SCRATCHBIRD_DSN: neither the password given nor the server's appears."""
+    wrong = "wr0ng-" + PASSWORD[::-1]
+    dsns = [devserver.dsn.replace(PASSWORD, wrong),                  # wrong password
+            devserver.dsn + "&sslmode=bogus",                         # bad option
+            devserver.dsn.replace(f":{devserver.port}/", ":1/"),      # nobody listening
+            devserver.dsn.replace("scratchbird://", "scratchbird:/").replace("@", "@@")]
+    outputs = []
+    for dsn in dsns:
+        for debug in ([], ["--debug"]):
+            rc, text = run_cli("--dsn", dsn, *debug, "query", "SELECT 1")
+            assert rc != 0 and text.strip(), (dsn.replace(PASSWORD, "***"), text)
+            outputs.append(text)
+        rc, text = run_cli("query", "SELECT 1", dsn_env=dsn)
+        assert rc != 0 and "error" in text.lower()
+        outputs.append(text)
+    haystack = "\n".join(outputs)
+    assert "Authentication failed" in haystack and "cannot parse DSN" in haystack
+    for secret in (PASSWORD, wrong):
+        for form in forms(secret) | {secret[:4]}:   # a prefix too: the DSN parser once
+            assert form not in haystack, f"a password ({form[:3]}...) leaked"  # echoed one

@@ -127,7 +127,10 @@ def _parse_keyvalue(dsn: str) -> Dict[str, Any]:
             break
         m = _KV_RE.match(dsn, pos)
         if not m:
-            raise ProgrammingError(f"cannot parse DSN near {dsn[pos:pos + 20]!r}: expected key=value")
+            # The text is not echoed: a malformed DSN may hold a password (a URL with a
+            # typo in its scheme is parsed as key=value and fails right at its start).
+            raise ProgrammingError(f"cannot parse DSN at character {pos + 1}: expected "
+                                   f"key=value (or a scratchbird:// URL)")
         key, pos = m.group(1), m.end()
         if pos < len(dsn) and dsn[pos] == "'":
             pos += 1

@@ -129,6 +129,9 @@ class ClientProtocol:
         self.raw_text = raw_text
         self.batch_rows = batch_rows
         self.reader = framing.FrameReader()
+        # Server frames are numbered 0, 1, 2, ... per connection (REFERENCE 2): a gap or
+        # a repeat is a lost, duplicated or corrupted frame (docs/protocol.md 11.2).
+        self.reader.expected_sequence = 0
         self.handshake_done = False
         self.session_id = c.ZERO_UUID
         self.txn_id = 0

@@ -13,7 +13,8 @@ from struct import Struct
 from scratchbird._constants import HEADER_SIZE, MAGIC, MAX_PAYLOAD, ZERO_UUID, FLAG_RESERVED_MASK
 from scratchbird.errors import ProtocolError
 
-__all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_frame"]
+__all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_frame",
+           "sequence_error"]
 
 # magic, major, minor, type, flags, length, sequence, attachment_id, txn_id
 _HEADER = Struct("<4sBBBBII16sQ")
@@ -72,6 +73,19 @@ def decode_header(data, offset=0, max_payload=MAX_PAYLOAD):
     return msg_type, flags, length, sequence, attachment, txn_id
 
 
+def _sequence_value(value):
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"expected_sequence must be None or a u32, not {value!r}")
+    return value
+
+
+def sequence_error(received, expected):
+    """The ProtocolError for a server frame out of sequence (REFERENCE 2)."""
+    return ProtocolError(
+        f"server frame sequence {received} where {expected} was expected: a frame was "
+        f"lost, repeated or corrupted on the way")
+
+
 class FrameReader:
     """Splits a byte stream, fed in arbitrary chunks, into frames.
 
@@ -79,15 +93,31 @@ class FrameReader:
     frame or None. With ``check_flags`` (the default) a frame with reserved flag bits
     (0x10-0x80) raises ProtocolError; the compressed bit raises unless a
     ``decompress`` callable is set.
+
+    ``expected_sequence`` (None: no check) is the header sequence the next frame must
+    carry; each frame read moves it on by one (modulo 2**32). The server numbers every
+    frame it sends 0, 1, 2, ... per connection (REFERENCE 2, 0 item 12), so a gap or a
+    repeat means a frame was lost, duplicated or corrupted: ``next_frame()`` raises
+    ProtocolError naming both numbers as soon as the header is buffered.
     """
 
     def __init__(self, max_payload=MAX_PAYLOAD, check_flags=True):
         self._chunks = deque()
         self._pos = 0        # read offset into self._chunks[0]
         self._size = 0       # unread bytes over all chunks
+        self._expected = None
         self.max_payload = max_payload
         self.check_flags = check_flags
         self.decompress = None
+
+    @property
+    def expected_sequence(self):
+        """The sequence number the next frame must carry, or None (not checked)."""
+        return self._expected
+
+    @expected_sequence.setter
+    def expected_sequence(self, value):
+        self._expected = None if value is None else _sequence_value(value)
 
     @property
     def buffered(self):
@@ -155,9 +185,13 @@ class FrameReader:
         if header is None:
             return None
         msg_type, flags, length, sequence, attachment, txn_id = header
+        if self._expected is not None and sequence != self._expected:
+            raise sequence_error(sequence, self._expected)
         total = HEADER_SIZE + length
         if self._size < total:
             return None
+        if self._expected is not None:
+            self._expected = (self._expected + 1) & 0xFFFFFFFF
         chunk = self._chunks[0]
         if len(chunk) - self._pos >= total:
             payload = memoryview(chunk)[self._pos + HEADER_SIZE:self._pos + total]
@@ -185,10 +219,14 @@ class FrameReader:
         chunk = self._chunks[0]
         return chunk, self._pos, len(chunk)
 
-    def consume(self, n):
-        """Drop ``n`` bytes that a scanner has read out of ``contiguous()``."""
+    def consume(self, n, frames=0):
+        """Drop ``n`` bytes that a scanner has read out of ``contiguous()``: ``frames``
+        whole frames, whose sequence numbers the scanner checked (``expected_sequence``
+        moves on by ``frames``)."""
         if n < 0 or n > self._size:
             raise ValueError("cannot consume more than is buffered")
+        if frames and self._expected is not None:
+            self._expected = (self._expected + frames) & 0xFFFFFFFF
         while n:
             take = min(n, len(self._chunks[0]) - self._pos)
             self._advance(take)

@@ -30,6 +30,7 @@ _COPY_FROM_STDIN = re.compile(
 TEXT_WINDOW = 1 << 20           # COPY_IN_RESPONSE window, text (7.8)
 BINARY_WINDOW = 32 << 20        # and binary
 _SBCP_MAGIC = b"SBCP"
+_ASCII_WHITESPACE = " \t\n\x0b\x0c\r"   # what a text COPY line is trimmed of (7.8)
 _ARROW_TYPE_FOR_TAG = {1: "string", 2: "int64", 3: "bool_", 4: "int32", 5: "uint64",
                        6: "float64", 7: "binary"}
 _copy_ids = itertools.count(1)
@@ -115,7 +116,9 @@ class CopyIn:
         except UnicodeDecodeError:
             raise CopyRefused(TEXT_INVALID) from None
         for line in text.split("\n"):
-            line = line.strip()
+            # ASCII whitespace only, as the server's C trim and the driver's refusals
+            # (docs/protocol.md 7.1); str.strip() would also eat U+2028, U+00A0, ...
+            line = line.strip(_ASCII_WHITESPACE)
             if not line:
                 continue
             if "=" not in line:
