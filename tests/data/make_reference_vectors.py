@@ -4,7 +4,7 @@
 
 Every hex dump of REFERENCE section 11 and the full-frame dumps of section 12.B, read with
 ``tests/sbwp_material.py``'s parser, each with the section it comes from. The tests read only
-the JSON, so a clone needs no ``../shared`` beside it. Copy the captures with them:
+the JSON, so a clone needs nothing from outside the repository. Copy the captures with them:
 ``cp <shared>/sbwp/captures/* tests/data/captures/``.
 """
 from __future__ import annotations
