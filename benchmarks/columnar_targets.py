@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from benchmarks.targets import check_problem
+
 __all__ = ["evaluate", "TARGETS"]
 
 # id, title, our figure (by suffix after "scratchbird-<impl> "), peer figures, minimum ratio
@@ -38,15 +40,8 @@ def _target(tid, title, rule, value, ok, detail) -> Dict[str, object]:
 
 
 def _unverified(checks: dict, names: List[str]) -> List[str]:
-    bad = []
-    for name in names:
-        check = checks.get(name)
-        if not check:
-            bad.append(f"{name}: not checked")
-        elif not check.get("ok"):
-            failed = f" ({check['failed']})" if check.get("failed") else ""
-            bad.append(f"{name}: WRONG results{failed}")
-    return bad
+    problems = (check_problem(name, checks.get(name)) for name in names)
+    return [problem for problem in problems if problem]
 
 
 def evaluate(results: dict) -> List[Dict[str, object]]:

@@ -52,13 +52,21 @@ def _unverified(results: List[dict], tid: str) -> List[str]:
         if (r.get("scenario"), r.get("contender")) not in TARGET_ROWS.get(tid, ()) \
                 or not r.get("summary"):
             continue
-        check = r.get("check")
-        if not check:
-            bad.append(f"{r['scenario']} {r['contender']}: not checked")
-        elif not check.get("ok"):
-            failed = f" ({check['failed']})" if check.get("failed") else ""
-            bad.append(f"{r['scenario']} {r['contender']}: WRONG results{failed}")
+        problem = check_problem(f"{r['scenario']} {r['contender']}", r.get("check"))
+        if problem:
+            bad.append(problem)
     return bad
+
+
+def check_problem(label: str, check: Optional[dict]) -> Optional[str]:
+    """Why a row's result check does not let a target PASS (None when it was verified):
+    never checked, or checked and wrong. The columnar targets use the same rule."""
+    if not check:
+        return f"{label}: not checked"
+    if not check.get("ok"):
+        failed = f" ({check['failed']})" if check.get("failed") else ""
+        return f"{label}: WRONG results{failed}"
+    return None
 
 
 def _invalidate(results: List[dict], targets: List[Dict[str, object]]) -> List[Dict[str, object]]:

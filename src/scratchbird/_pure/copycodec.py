@@ -171,9 +171,7 @@ def encode_sbnr_packet(header: bytes, tags, names, rows, start: int, max_bytes: 
         parts.append(encoded)
         size += len(encoded)
         index += 1
-    packet = bytearray(b"".join(parts))
-    struct.pack_into("<Q", packet, 8, index - start)
-    return bytes(packet), index
+    return _packet(parts, index - start), index
 
 
 def text_refusal(raw: bytes):
@@ -365,9 +363,14 @@ def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: i
         parts.append(encoded)
         size += len(encoded)
         row += 1
+    return _packet(parts, row - start), row
+
+
+def _packet(parts, rows: int) -> bytes:
+    """The SBNR packet: header, rows, and the header's row_count set to ``rows`` (7.8)."""
     packet = bytearray(b"".join(parts))
-    struct.pack_into("<Q", packet, 8, row - start)
-    return bytes(packet), row
+    struct.pack_into("<Q", packet, 8, rows)
+    return bytes(packet)
 
 
 def decode_sbnr_columns(payload):
