@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Iterable, Tuple
 
 from scratchbird._constants import AUTH_METHOD_SCRAM_SHA_256
+from scratchbird._typing import Buffer
 from scratchbird.errors import NotSupportedError, ProtocolError
 
 __all__ = ["SCRAM_SHA_256", "STAGE_SERVER_FIRST", "encode_scram_auth_request",
@@ -56,7 +57,7 @@ def encode_scram_auth_request(mechanisms: Iterable[str] = (SCRAM_SHA_256,)) -> b
     return b"".join(parts)
 
 
-def parse_scram_auth_request(payload) -> Tuple[str, ...]:
+def parse_scram_auth_request(payload: Buffer) -> Tuple[str, ...]:
     """Mechanism names of a method-3 AUTH_REQUEST payload (the whole payload).
 
     A bare 4-byte method-3 request (no list, as REFERENCE 11.2 says the drivers accept)
@@ -124,7 +125,7 @@ def encode_auth_continue(data: bytes, stage: int = STAGE_SERVER_FIRST,
     return _CONTINUE.pack(method, stage, 0, len(data)) + bytes(data)
 
 
-def parse_auth_continue(payload) -> AuthContinue:
+def parse_auth_continue(payload: Buffer) -> AuthContinue:
     """Parse an AUTH_CONTINUE payload; the data length must cover the rest exactly."""
     data = bytes(payload)
     if len(data) < _CONTINUE.size:
@@ -148,7 +149,7 @@ def encode_scram_auth_ok(session_id: bytes, server_final: bytes) -> bytes:
     return bytes(session_id) + _U32.pack(len(server_final)) + bytes(server_final)
 
 
-def parse_scram_auth_ok(payload) -> Tuple[bytes, bytes]:
+def parse_scram_auth_ok(payload: Buffer) -> Tuple[bytes, bytes]:
     """``(session_id, info)`` of AUTH_OK; after SCRAM, ``info`` is the server-final message."""
     data = bytes(payload)
     if len(data) < 20:

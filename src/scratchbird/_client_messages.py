@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 from uuid import UUID
 
 from scratchbird._constants import CLIENT_OFFERED_FEATURES
+from scratchbird._typing import Buffer
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
@@ -51,7 +52,7 @@ class _Cursor:
 
     __slots__ = ("data", "pos", "what")
 
-    def __init__(self, data, what: str):
+    def __init__(self, data: Buffer, what: str) -> None:
         self.data = data
         self.pos = 0
         self.what = what
@@ -73,23 +74,27 @@ class _Cursor:
         self.pos += 1
         return self.data[self.pos - 1]
 
-    def unpack(self, st: struct.Struct):
+    def unpack(self, st: struct.Struct) -> Any:
         self.need(st.size)
         value = st.unpack_from(self.data, self.pos)[0]
         self.pos += st.size
         return value
 
     def u16(self) -> int:
-        return self.unpack(_U16)
+        value: int = self.unpack(_U16)
+        return value
 
     def u32(self) -> int:
-        return self.unpack(_U32)
+        value: int = self.unpack(_U32)
+        return value
 
     def i32(self) -> int:
-        return self.unpack(_I32)
+        value: int = self.unpack(_I32)
+        return value
 
     def u64(self) -> int:
-        return self.unpack(_U64)
+        value: int = self.unpack(_U64)
+        return value
 
     def lpstr(self) -> bytes:
         return self.take(self.u32())
@@ -161,7 +166,7 @@ class Startup:
     extensions: List[Tuple[str, int, int, int, int]] = field(default_factory=list)
 
 
-def is_p1_startup(payload) -> bool:
+def is_p1_startup(payload: Buffer) -> bool:
     """The server's shape test (REFERENCE 3.5): length >= 84, byte 1 <= 2, byte 3 <= 2."""
     return len(payload) >= 84 and payload[1] <= 2 and payload[3] <= 2
 
@@ -178,7 +183,7 @@ def _render_key_value(vtype: int, raw: bytes) -> str:
     return ""
 
 
-def parse_startup(payload) -> Startup:
+def parse_startup(payload: Buffer) -> Startup:
     """Parse either STARTUP layout. Raises MessageFormatError for a malformed P1 payload.
 
     Only the byte layout is checked here; the version, flag and feature rules of the
@@ -254,7 +259,7 @@ class Query:
     sql: str
 
 
-def parse_query(payload) -> Query:
+def parse_query(payload: Buffer) -> Query:
     """QUERY as the server reads it: shorter than 12 bytes is empty SQL; NUL optional."""
     if len(payload) < 12:
         return Query(0, 0, 0, "")
@@ -295,7 +300,7 @@ def encode_set_option(name: str, value: str) -> bytes:
     return lpstr(name) + lpstr(value)
 
 
-def parse_set_option(payload) -> Tuple[str, str]:
+def parse_set_option(payload: Buffer) -> Tuple[str, str]:
     cur = _Cursor(payload, "SET_OPTION")
     name = cur.lpstr().decode("utf-8", "replace")
     value = cur.lpstr().decode("utf-8", "replace")

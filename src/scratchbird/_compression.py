@@ -20,6 +20,7 @@ from typing import Tuple
 import zstandard
 
 from scratchbird._constants import FLAG_COMPRESSED, MAX_PAYLOAD
+from scratchbird._typing import Buffer
 from scratchbird.errors import ProtocolError
 
 __all__ = ["PREFIX_SIZE", "Compressor", "Decompressor"]
@@ -55,7 +56,7 @@ class Compressor:
     def __repr__(self) -> str:
         return f"<Compressor zstd level={self.level} threshold={self.threshold}>"
 
-    def compress_payload(self, payload) -> Tuple[bytes, int]:
+    def compress_payload(self, payload: Buffer) -> Tuple[bytes, int]:
         size = len(payload)
         if size > MAX_PAYLOAD:
             raise ProtocolError(f"SBWP payload of {size} bytes exceeds the 64 MiB limit, "
@@ -85,10 +86,10 @@ class Decompressor:
     def __repr__(self) -> str:
         return f"<Decompressor zstd max_payload={self.max_payload}>"
 
-    def __call__(self, payload) -> bytes:
+    def __call__(self, payload: Buffer) -> bytes:
         return self.decompress(payload)
 
-    def decompress(self, payload) -> bytes:
+    def decompress(self, payload: Buffer) -> bytes:
         if len(payload) < PREFIX_SIZE:
             raise ProtocolError(f"compressed payload of {len(payload)} bytes is shorter than "
                                 f"its {PREFIX_SIZE}-byte prefix")

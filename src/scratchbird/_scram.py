@@ -26,8 +26,9 @@ import secrets
 import stringprep
 import unicodedata
 from dataclasses import dataclass, field
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, Type
 
+from scratchbird._typing import Buffer
 from scratchbird.errors import AuthenticationError, InterfaceError
 
 __all__ = ["MECHANISM", "MIN_ITERATIONS", "MAX_ITERATIONS", "saslprep", "ScramVerifier",
@@ -160,7 +161,7 @@ _ITERATIONS_RE = re.compile(r"[1-9][0-9]{0,9}\Z")
 _ATTR_RE = re.compile(r"[A-Za-z]\Z")
 
 
-def _check_nonce(nonce: str, what: str, error=AuthenticationError) -> str:
+def _check_nonce(nonce: str, what: str, error: Type[Exception] = AuthenticationError) -> str:
     if not _NONCE_RE.match(nonce):
         raise error(f"SCRAM {what} must be printable ASCII without ',' and not empty")
     return nonce
@@ -176,7 +177,7 @@ def _unescape_saslname(value: str) -> str:
     return value.replace("=2C", ",").replace("=3D", "=")
 
 
-def _decode(message, what: str) -> str:
+def _decode(message: Buffer, what: str) -> str:
     try:
         return bytes(message).decode("utf-8")
     except UnicodeDecodeError:
@@ -307,6 +308,7 @@ class ScramClient:
         self._step("first-sent", "client_final")
         self._state = "failed"   # until this step succeeds
         password, self._password = self._password, None   # used once, even on failure
+        assert password is not None     # set by __init__; this step runs once (_step)
         text = _decode(server_first, "server-first message")
         attrs = _attributes(text, "server-first message")
         _refuse_mandatory_extension(attrs, "server-first message")

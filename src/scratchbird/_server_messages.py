@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, cast
 
 from scratchbird._client_messages import MessageFormatError, _Cursor, lpstr
 from scratchbird._constants import TYPEREF_FOR_OID, ZERO_UUID, oid_for_typeref
+from scratchbird._typing import Buffer, DescriptionItem
 
 _U32 = struct.Struct("<I")
 _U64 = struct.Struct("<Q")
@@ -28,7 +29,7 @@ class AuthRequest:
     data: bytes
 
 
-def parse_auth_request(payload) -> AuthRequest:
+def parse_auth_request(payload: Buffer) -> AuthRequest:
     if len(payload) < 1:
         raise MessageFormatError("AUTH_REQUEST payload is empty")
     return AuthRequest(payload[0], bytes(payload[4:]))
@@ -45,7 +46,7 @@ class AuthOk:
     info: bytes
 
 
-def parse_auth_ok(payload) -> AuthOk:
+def parse_auth_ok(payload: Buffer) -> AuthOk:
     cur = _Cursor(payload, "AUTH_OK")
     session_id = cur.take(16)
     info = cur.lpstr() if cur.remaining else b""
@@ -74,7 +75,7 @@ def encode_server_info(session_id: bytes, product: str = "ScratchBird native SBW
             + struct.pack("<QQQ", 1, supported_features, 1))
 
 
-def parse_server_info(payload) -> ServerInfo:
+def parse_server_info(payload: Buffer) -> ServerInfo:
     cur = _Cursor(payload, "SERVER_INFO")
     session_id, slot2, slot3 = cur.take(16), cur.take(16), cur.take(16)
     product = cur.lpstr().decode("utf-8", "replace")
@@ -95,7 +96,7 @@ def encode_parameter_status(entries: Sequence[Tuple[str, str]]) -> bytes:
     return b"".join(parts)
 
 
-def parse_parameter_status(payload) -> Dict[str, str]:
+def parse_parameter_status(payload: Buffer) -> Dict[str, str]:
     """Both layouts: the server's counted list, and the spec's single ``lpstr, lpstr`` pair."""
     cur = _Cursor(payload, "PARAMETER_STATUS")
     try:
@@ -143,7 +144,7 @@ _READY_LEGACY = struct.Struct("<B3xQQ")
 _READY_P1 = struct.Struct("<QBBHQ")
 
 
-def parse_ready(payload) -> Ready:
+def parse_ready(payload: Buffer) -> Ready:
     """READY in either form, told apart by length: 20 bytes legacy, 76 bytes P1."""
     if len(payload) == 20:
         status, txn_id, _epoch = _READY_LEGACY.unpack_from(payload)
@@ -193,7 +194,7 @@ class TypeRef:
             self.timezone_policy, self.calendar_policy, self.numeric_locale_policy)
 
     @classmethod
-    def decode(cls, data, offset: int = 0) -> "TypeRef":
+    def decode(cls, data: Buffer, offset: int = 0) -> "TypeRef":
         return cls(*cls._STRUCT.unpack_from(data, offset))
 
     @classmethod
@@ -240,7 +241,7 @@ class RowDescription:
     layout: str = "p1"
     result_set_kind: int = 0
     # the PEP 249 description, built once (descriptions are reused for repeated statements)
-    dbapi: Optional[tuple] = field(default=None, repr=False, compare=False)
+    dbapi: Optional[Tuple[DescriptionItem, ...]] = field(default=None, repr=False, compare=False)
 
 
 def encode_row_description_legacy(columns: Sequence[Column]) -> bytes:
@@ -277,7 +278,7 @@ def _parse_ntext(cur: _Cursor) -> Tuple[int, bytes]:
 _P1_EXTRA_TEXT_BITS = (1, 2, 3, 4, 5, 6, 9, 7, 35)
 
 
-def parse_row_description(payload, layout: Optional[str] = None) -> RowDescription:
+def parse_row_description(payload: Buffer, layout: Optional[str] = None) -> RowDescription:
     """Parse ROW_DESCRIPTION. ``layout`` comes from the STARTUP we sent; when None the
     drivers' shape test (``u16@0 == 1 and byte@3 == 1``) decides (REFERENCE 8.4 item 7)."""
     if layout is None:
@@ -335,7 +336,7 @@ def encode_command_complete(tag: str, rows: int = 0, last_insert_id: int = 0,
 _CC_HEAD = struct.Struct("<B3xQQ")
 
 
-def parse_command_complete(payload) -> CommandComplete:
+def parse_command_complete(payload: Buffer) -> CommandComplete:
     if len(payload) < 20:
         raise MessageFormatError(f"COMMAND_COMPLETE payload of {len(payload)} bytes (at least 20)")
     command_type, rows, last_id = _CC_HEAD.unpack_from(payload)
@@ -355,7 +356,7 @@ def encode_error(fields: Sequence[Tuple[str, str]]) -> bytes:
     return b"".join(parts) + b"\x00"
 
 
-def parse_error(payload) -> Dict[str, str]:
+def parse_error(payload: Buffer) -> Dict[str, str]:
     """All fields by one-letter code; unknown codes are kept; stops at the terminator."""
     data = bytes(payload)
     out: Dict[str, str] = {}
@@ -388,7 +389,7 @@ def encode_parameter_description_p1(oids: Sequence[int], array_bind: bool = Fals
     return b"".join(parts)
 
 
-def parse_parameter_description(payload, layout: str) -> List[int]:
+def parse_parameter_description(payload: Buffer, layout: str) -> List[int]:
     """Parameter type OIDs (P1 TypeRefs are mapped back to OIDs)."""
     cur = _Cursor(payload, "PARAMETER_DESCRIPTION")
     if layout == "legacy":
@@ -416,17 +417,17 @@ def encode_copy_in_response(fmt: int, window_bytes: int) -> bytes:
     return struct.pack("<BI", fmt, window_bytes)
 
 
-def parse_copy_in_response(payload) -> Tuple[int, int]:
+def parse_copy_in_response(payload: Buffer) -> Tuple[int, int]:
     if len(payload) < 5:
         raise MessageFormatError("COPY_IN_RESPONSE payload shorter than 5 bytes")
-    return struct.unpack_from("<BI", payload)
+    return cast(Tuple[int, int], struct.unpack_from("<BI", payload))
 
 
 def encode_notification(channel: str, payload: str, value: int = 0) -> bytes:
     return lpstr(channel) + lpstr(payload) + _U32.pack(value)
 
 
-def parse_notification(payload) -> Tuple[str, str, int]:
+def parse_notification(payload: Buffer) -> Tuple[str, str, int]:
     cur = _Cursor(payload, "NOTIFICATION")
     channel = cur.lpstr().decode("utf-8", "replace")
     body = cur.lpstr().decode("utf-8", "replace")
@@ -452,7 +453,7 @@ def encode_cancelled(cancel_id: bytes, outcome: Sequence[str]) -> bytes:
     return bytes(cancel_id) + b"".join(lpstr(v) for v in outcome)
 
 
-def parse_cancelled(payload) -> CancelOutcome:
+def parse_cancelled(payload: Buffer) -> CancelOutcome:
     data = bytes(payload)
     if len(data) < 16:
         raise MessageFormatError("CANCELLED payload shorter than its 16-byte cancel uuid")

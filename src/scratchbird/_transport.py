@@ -9,17 +9,38 @@ from __future__ import annotations
 import select
 import socket
 import ssl
-from typing import Optional, Tuple
+from typing import Optional, Protocol, Tuple, cast
 
 from scratchbird._dsn import ConnectParams
 from scratchbird.errors import ConnectionLost, InterfaceError, OperationalError
 
-__all__ = ["Transport", "open_transport", "make_ssl_context"]
+__all__ = ["ByteTransport", "Transport", "open_transport", "make_ssl_context"]
 
 # recv() sizes adapt: small for request/response traffic (a 1 MiB read costs an mmap and
 # munmap per call), growing to 1 MiB while large results keep filling the reads.
 RECV_MIN = 64 << 10
 RECV_MAX = 1 << 20
+
+
+class ByteTransport(Protocol):
+    """What ``Connection`` needs of its byte stream: ``Transport`` (blocking sockets) and
+    the asyncio front end's ``AsyncTransport`` (aio/_transport.py) both provide it."""
+
+    tls: bool
+    where: str
+    closed: bool
+
+    def settimeout(self, seconds: Optional[float]) -> None: ...
+
+    def send(self, data: bytes) -> None: ...
+
+    def recv(self) -> bytes: ...
+
+    def recv_within(self, timeout: Optional[float]) -> Optional[bytes]: ...
+
+    def idle_alive(self) -> bool: ...
+
+    def close(self) -> None: ...
 
 
 class Transport:
@@ -73,7 +94,7 @@ class Transport:
         if self.closed:
             return False
         sock = self.sock
-        if self.tls and sock.pending():
+        if self.tls and cast(ssl.SSLSocket, sock).pending():
             return False
         try:
             return not select.select([sock], [], [], 0)[0]
@@ -84,7 +105,7 @@ class Transport:
         """``recv()`` if bytes arrive within ``timeout`` seconds (None: wait), else None
         (the connection stays open: waiting for notifications is not a timeout)."""
         sock = self.sock
-        if not (self.tls and sock.pending()):
+        if not (self.tls and cast(ssl.SSLSocket, sock).pending()):
             try:
                 ready, _, _ = select.select([sock], [], [], timeout)
             except (OSError, ValueError) as exc:

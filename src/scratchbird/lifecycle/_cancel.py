@@ -26,10 +26,15 @@ from __future__ import annotations
 import socket
 import threading
 import uuid
-from typing import Optional
+from typing import TYPE_CHECKING, Callable, List, Optional, Protocol, cast
 
 from scratchbird._log import log
 from scratchbird.errors import Error, QueryCanceledError
+
+if TYPE_CHECKING:
+    from scratchbird._connection_host import ConnectionHost
+    from scratchbird._protocol import Response
+    from scratchbird._transport import ByteTransport, Transport
 
 __all__ = ["RequestControl", "CANCEL_GRACE_SECONDS"]
 
@@ -37,11 +42,17 @@ __all__ = ["RequestControl", "CANCEL_GRACE_SECONDS"]
 CANCEL_GRACE_SECONDS = 5.0
 
 
+class TimerHandle(Protocol):
+    """A started timer: ``threading.Timer`` or an event loop's ``TimerHandle``."""
+
+    def cancel(self) -> None: ...
+
+
 class RequestControl:
     """Per-connection state of the running request: its serial number, its deadline
     timer, and whether a cancel was sent for it or closed the connection for it."""
 
-    def __init__(self, conn) -> None:
+    def __init__(self, conn: ConnectionHost) -> None:
         self._conn = conn
         self.send_lock = threading.Lock()   # every frame written on the socket
         self.serial = 0                     # bumped by every request
@@ -50,7 +61,7 @@ class RequestControl:
         self._reason = "cancel"
         self._timeout: Optional[float] = None
         self._closed_by_cancel: Optional[int] = None
-        self._timers: list = []
+        self._timers: List[TimerHandle] = []
 
     # ------------------------------------------------------------ the request's thread
 
@@ -62,12 +73,12 @@ class RequestControl:
         if timeout:
             self._timers.append(self._start_timer(timeout, self._deadline, self.serial))
 
-    def finished(self, response) -> None:
+    def finished(self, response: Optional[Response]) -> None:
         """The request's READY was read: stop its timers; name a timeout in its error."""
         self.running = False
         self._stop_timers()
         error = response.error if response is not None else None
-        if (isinstance(error, QueryCanceledError) and self._cancelled == self.serial
+        if (response is not None and isinstance(error, QueryCanceledError) and self._cancelled == self.serial
                 and self._reason == "timeout"):
             response.error = QueryCanceledError(
                 f"statement timeout ({self._timeout:g} s) expired; the server cancelled the "
@@ -117,7 +128,8 @@ class RequestControl:
         self._timers.append(self._start_timer(CANCEL_GRACE_SECONDS, self._expire, serial))
         return True
 
-    def _start_timer(self, delay: float, action, serial: int):
+    def _start_timer(self, delay: float, action: Callable[[int], None],
+                     serial: int) -> TimerHandle:
         """Call ``action(serial)`` in ``delay`` seconds; returns a handle with ``cancel()``
         (the asyncio front end schedules on its event loop instead, aio/_connection.py)."""
         timer = threading.Timer(delay, action, (serial,))
@@ -125,10 +137,10 @@ class RequestControl:
         timer.start()
         return timer
 
-    def _wake_reader(self, transport) -> None:
+    def _wake_reader(self, transport: ByteTransport) -> None:
         """Shut the socket down so the thread blocked reading it wakes up (closing the
         descriptor would not wake it)."""
-        socket.socket.shutdown(transport.sock, socket.SHUT_RDWR)
+        socket.socket.shutdown(cast("Transport", transport).sock, socket.SHUT_RDWR)
 
     def _deadline(self, serial: int) -> None:
         self.cancel("timeout", serial)

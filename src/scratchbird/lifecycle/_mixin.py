@@ -1,13 +1,20 @@
 """The lifecycle methods of ``Connection``: reset, validity, broken, cancel."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scratchbird import _constants as c
 from scratchbird._log import log
+
+if TYPE_CHECKING:
+    from scratchbird._connection_host import ConnectionHost as _Host
+else:
+    _Host = object
 
 __all__ = ["LifecycleMixin"]
 
 
-class LifecycleMixin:
+class LifecycleMixin(_Host):
     """Mixed into ``Connection`` (which provides ``_request``, ``_lock``, ``_control``...)."""
 
     @property

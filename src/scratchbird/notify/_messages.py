@@ -13,10 +13,11 @@ Which layout a session uses is decided by the server's declared product
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional, Protocol, Tuple
 
 from scratchbird._client_messages import _Cursor, lpstr
 from scratchbird._server_messages import parse_notification as parse_notification_p1
+from scratchbird._typing import Buffer
 
 __all__ = ["Notification", "encode_notification_spec", "parse_notification_spec",
            "parse_notification_p1", "notification_parser", "is_subscription_ack",
@@ -25,6 +26,15 @@ __all__ = ["Notification", "encode_notification_spec", "parse_notification_spec"
 #: SERVER_INFO products that send the real server's layout (REFERENCE 7.9)
 TODAYS_SERVER_PRODUCTS = ("ScratchBird native SBWP P1",)
 _U32 = struct.Struct("<I")
+
+#: a parsed NOTIFICATION payload: ``(channel, payload, sender)``
+NotificationItem = Tuple[str, str, int]
+
+
+class NotificationParser(Protocol):
+    """A NOTIFICATION payload parser (``ClientProtocol.parse_notification``)."""
+
+    def __call__(self, payload: Buffer) -> NotificationItem: ...
 
 
 class Notification(NamedTuple):
@@ -39,7 +49,7 @@ def encode_notification_spec(pid: int, channel: str, payload: str) -> bytes:
     return _U32.pack(pid & 0xFFFFFFFF) + lpstr(channel) + lpstr(payload)
 
 
-def parse_notification_spec(payload) -> tuple:
+def parse_notification_spec(payload: Buffer) -> NotificationItem:
     """-> ``(channel, payload, pid)``, the order the protocol's parser returns."""
     cur = _Cursor(payload, "NOTIFICATION")
     pid = cur.u32()
@@ -48,7 +58,7 @@ def parse_notification_spec(payload) -> tuple:
     return channel, body, pid
 
 
-def notification_parser(server_info) -> object:
+def notification_parser(server_info: Any) -> NotificationParser:
     """The payload parser for a session with this SERVER_INFO."""
     product = getattr(server_info, "product", None)
     if product is None or product in TODAYS_SERVER_PRODUCTS:
@@ -56,12 +66,12 @@ def notification_parser(server_info) -> object:
     return parse_notification_spec
 
 
-def is_subscription_ack(item: tuple) -> bool:
+def is_subscription_ack(item: Tuple[Any, ...]) -> bool:
     """Today's server's answer to SUBSCRIBE (capture 18): not a notification."""
     return tuple(item[:2]) == ("session", "subscription_active")
 
 
-def to_notification(item: tuple) -> Optional[Notification]:
+def to_notification(item: NotificationItem) -> Optional[Notification]:
     if is_subscription_ack(item):
         return None
     channel, body, sender = item

@@ -16,12 +16,18 @@ from __future__ import annotations
 import collections
 import re
 import time
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Any, Deque, FrozenSet, Iterable, Iterator, List, Optional
 
 from scratchbird import _constants as c
 from scratchbird._log import log
 from scratchbird.errors import (Error, NotSupportedError, ProgrammingError, ProtocolError)
-from scratchbird.notify._messages import Notification, notification_parser, to_notification
+from scratchbird.notify._messages import (Notification, NotificationItem, notification_parser,
+                                          to_notification)
+
+if TYPE_CHECKING:
+    from scratchbird._connection_host import ConnectionHost as _Host, MakeFrame
+else:
+    _Host = object
 
 __all__ = ["NotifyMixin"]
 
@@ -35,17 +41,17 @@ def _check_channel(channel: str) -> str:
     return channel
 
 
-class NotifyMixin:
+class NotifyMixin(_Host):
     """Mixed into ``Connection`` (which provides ``_request``, ``_lock``, ``_proto``...)."""
 
-    _channels: frozenset = frozenset()
+    _channels: FrozenSet[str] = frozenset()
     _notify_request = False
-    _pending_notifications: Optional[collections.deque] = None
+    _pending_notifications: Optional[Deque[Notification]] = None
     #: True once today's server acknowledged a SUBSCRIBE (``subscription_active``)
     subscription_acknowledged = False
 
     @property
-    def channels(self) -> frozenset:
+    def channels(self) -> FrozenSet[str]:
         """The channels this connection listens on."""
         return self._channels
 
@@ -85,7 +91,7 @@ class NotifyMixin:
                     self._subscription_request(lambda p: p.subscribe_frame(name, unsubscribe=True))
                     self._channels = self._channels - {name}
 
-    def _subscription_request(self, make_frame) -> None:
+    def _subscription_request(self, make_frame: MakeFrame) -> None:
         self._notify_request = True
         try:
             response = self._request(make_frame)
@@ -95,7 +101,7 @@ class NotifyMixin:
         if response.error is not None:
             raise response.error
 
-    def _keep_notifications(self, items) -> None:
+    def _keep_notifications(self, items: Iterable[NotificationItem]) -> None:
         if self._pending_notifications is None:
             self._pending_notifications = collections.deque()
         for item in items:
@@ -128,15 +134,16 @@ class NotifyMixin:
 
     def _wait_notifications(self, remaining: Optional[float]) -> None:
         """Read what arrives within ``remaining`` seconds while no request runs."""
-        proto = self._proto
+        proto, transport = self._proto, self._transport
+        assert proto is not None and transport is not None   # notifies() checked it is open
         try:
             if not proto.reader.buffered:
-                data = self._transport.recv_within(max(remaining, 0.0)
+                data = transport.recv_within(max(remaining, 0.0)
                                                    if remaining is not None else None)
                 if data is None:
                     return
                 proto.feed(data)
-            items = []
+            items: List[NotificationItem] = []
             while True:
                 frame = proto._next_frame()
                 if frame is None:

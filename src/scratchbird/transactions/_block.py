@@ -15,11 +15,16 @@ from __future__ import annotations
 
 import itertools
 import warnings
-from typing import Optional
+from types import TracebackType
+from typing import TYPE_CHECKING, Literal, Optional, Tuple, Type
 
 from scratchbird import _constants as c
 from scratchbird._log import log
 from scratchbird.errors import Error, InterfaceError, ProgrammingError
+
+if TYPE_CHECKING:
+    from scratchbird._protocol import ClientProtocol
+    from scratchbird.connection import Connection
 
 __all__ = ["Transaction", "SavepointNotUndoneWarning"]
 
@@ -33,21 +38,22 @@ class SavepointNotUndoneWarning(UserWarning):
     (REFERENCE 12.A.8), will not undo the rows written after the savepoint."""
 
 
-def server_undoes_savepoints(proto) -> bool:
-    info = proto.server_info
+def server_undoes_savepoints(proto: Optional[ClientProtocol]) -> bool:
+    info = proto.server_info if proto is not None else None
     return info is not None and info.product not in _NO_UNDO_PRODUCTS
 
 
 class Transaction:
     """One ``conn.transaction()`` block (reentrant nesting through the connection)."""
 
-    def __init__(self, conn, isolation_level: Optional[str] = None,
+    def __init__(self, conn: Connection, isolation_level: Optional[str] = None,
                  read_only: Optional[bool] = None) -> None:
         self.connection = conn
         self.isolation_level = isolation_level
         self.read_only = read_only
         self.savepoint_name: Optional[str] = None   # None for the outermost block
-        self._saved = None
+        #: (autocommit, isolation_level, read_only) before the outermost block
+        self._saved: Optional[Tuple[bool, Optional[str], Optional[bool]]] = None
 
     def __repr__(self) -> str:
         kind = f"savepoint {self.savepoint_name}" if self.savepoint_name else "transaction"
@@ -76,7 +82,8 @@ class Transaction:
         log.debug("transaction block entered: %r", self)
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> bool:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> Literal[False]:
         conn = self.connection
         with conn._lock:
             if self not in conn._tx_stack:      # reset_session() inside the block
@@ -107,6 +114,7 @@ class Transaction:
 
     def _end_outer(self, commit: bool) -> None:
         conn = self.connection
+        assert self._saved is not None     # set by __enter__ of the outermost block
         autocommit, level, read_only = self._saved
         try:
             if commit:
@@ -120,6 +128,7 @@ class Transaction:
 
     def _rollback_to(self) -> None:
         conn = self.connection
+        assert self.savepoint_name is not None   # only inner blocks roll back to one
         conn._savepoint_op(c.TXN_ROLLBACK_TO, self.savepoint_name)
         if not server_undoes_savepoints(conn._proto):
             warnings.warn(

@@ -10,9 +10,12 @@ row (``transaction_characteristics``, ``transaction_read_mode``, ``transaction_r
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from scratchbird.errors import NotSupportedError, ProgrammingError
+
+if TYPE_CHECKING:
+    from scratchbird._protocol import Response
 
 __all__ = ["ISOLATION_LEVELS", "normalize_level", "isolation_sql", "access_sql",
            "report_of", "check_report", "SERVER_DEFAULT_LEVEL"]
@@ -25,7 +28,7 @@ _UNSUPPORTED = ("READ UNCOMMITTED", "REPEATABLE READ", "SNAPSHOT")
 SERVER_DEFAULT_LEVEL = "READ COMMITTED"
 
 
-def normalize_level(value) -> Optional[str]:
+def normalize_level(value: object) -> Optional[str]:
     """``"read committed"``, ``"READ_COMMITTED"``... -> ``"READ COMMITTED"``; None stays."""
     if value is None:
         return None
@@ -49,7 +52,7 @@ def access_sql(read_only: bool) -> str:
     return "SET TRANSACTION READ ONLY" if read_only else "SET TRANSACTION READ WRITE"
 
 
-def report_of(response) -> Optional[Dict[str, object]]:
+def report_of(response: Response) -> Optional[Dict[str, Any]]:
     """The report row of a SET TRANSACTION answer as a dict, or None if it sent none."""
     for result in response.results:
         if result.description is not None and result.rows:
@@ -58,11 +61,11 @@ def report_of(response) -> Optional[Dict[str, object]]:
     return None
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     return str(value).strip().lower().replace(" ", "_")
 
 
-def check_report(report: Optional[Dict[str, object]], level: Optional[str],
+def check_report(report: Optional[Dict[str, Any]], level: Optional[str],
                  read_only: Optional[bool]) -> None:
     """NotSupportedError when the server's report says it set something else."""
     if not report:

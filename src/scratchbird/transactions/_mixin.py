@@ -1,7 +1,7 @@
 """The transaction methods of ``Connection``: transaction(), isolation_level, read_only."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional, cast
 
 from scratchbird import _constants as c
 from scratchbird.errors import NotSupportedError, ProgrammingError
@@ -9,14 +9,23 @@ from scratchbird.transactions._block import Transaction
 from scratchbird.transactions._characteristics import (
     SERVER_DEFAULT_LEVEL, access_sql, check_report, isolation_sql, normalize_level, report_of)
 
+if TYPE_CHECKING:
+    from scratchbird._connection_host import ConnectionHost as _Host
+    from scratchbird.connection import Connection
+else:
+    _Host = object
+
 __all__ = ["TransactionMixin"]
 
 _SAVEPOINT_SQL = {c.TXN_SAVEPOINT: "SAVEPOINT", c.TXN_RELEASE: "RELEASE SAVEPOINT",
                   c.TXN_ROLLBACK_TO: "ROLLBACK TO SAVEPOINT"}
 
 
-class TransactionMixin:
+class TransactionMixin(_Host):
     """Mixed into ``Connection`` (which provides ``_request``, ``_lock``...)."""
+
+    _isolation_level: Optional[str]     # set by Connection.__init__
+    _read_only: Optional[bool]
 
     def transaction(self, isolation_level: Optional[str] = None,
                     read_only: Optional[bool] = None) -> Transaction:
@@ -29,7 +38,7 @@ class TransactionMixin:
 
         ``isolation_level`` / ``read_only`` apply to the outermost block only and are
         restored after it."""
-        return Transaction(self, normalize_level(isolation_level),
+        return Transaction(cast("Connection", self), normalize_level(isolation_level),
                            None if read_only is None else bool(read_only))
 
     @property
