@@ -9,6 +9,8 @@
 ``scratchbird.IMPL`` says whether the compiled extensions ("c") or the pure-Python
 twins ("python") are in use; set ``SCRATCHBIRD_IMPL`` before import to choose.
 """
+from typing import TYPE_CHECKING, Any
+
 from scratchbird._impl import IMPL
 from scratchbird._version import __version__
 from scratchbird._impl import literals as _literals
@@ -27,8 +29,11 @@ from scratchbird.types import (BINARY, DATETIME, NUMBER, ROWID, STRING, Binary, 
 
 _ASYNC_NAMES = ("AsyncConnection", "AsyncCursor", "connect_async")
 
+if TYPE_CHECKING:   # what the lazy names below are, for type checkers and IDEs
+    from scratchbird.aio import AsyncConnection, AsyncCursor, connect_async
 
-def __getattr__(name):
+
+def __getattr__(name: str) -> Any:
     # The asyncio API needs greenlet (the ``async`` extra): imported on first use only.
     if name in _ASYNC_NAMES:
         from scratchbird import aio

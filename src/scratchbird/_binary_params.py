@@ -8,25 +8,30 @@ parameter sets whose types disagree) goes the text way instead: rendered as lite
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Set, Tuple
 
 from scratchbird._constants import param_type_oid
 from scratchbird._impl import bincodec, literals
 from scratchbird._pure import literals as _pure_literals
 from scratchbird.errors import DataError
 
-__all__ = ["plan_binary"]
+__all__ = ["plan_binary", "BinaryPlan"]
+
+#: ``(sql_with_dollar_markers, param_type_oids, [binary values per parameter set])``
+BinaryPlan = Tuple[str, List[int], List[List[Optional[bytes]]]]
+#: one placeholder of the SQL text: ``(start, end, style, key)`` (``literals._scan_placeholders``)
+_Mark = Tuple[int, int, Any, Any]
 
 _QMARK, _NUMERIC, _NAMED = _pure_literals._QMARK, _pure_literals._NUMERIC, _pure_literals._NAMED
 
 
-def _placeholders(sql: str):
-    marks = _pure_literals._scan_placeholders(sql)
+def _placeholders(sql: str) -> Tuple[List[_Mark], Set[Any]]:
+    marks: List[_Mark] = _pure_literals._scan_placeholders(sql)
     styles = {mark[2] for mark in marks}
     return marks, styles
 
 
-def _rewrite(sql: str, marks, order) -> str:
+def _rewrite(sql: str, marks: Sequence[_Mark], order: Dict[Any, int]) -> str:
     out, last = [], 0
     for start, end, _style, key in marks:
         out.append(sql[last:start])
@@ -36,7 +41,7 @@ def _rewrite(sql: str, marks, order) -> str:
     return "".join(out)
 
 
-def plan_binary(sql: str, param_sets: Sequence[Any]):
+def plan_binary(sql: str, param_sets: Sequence[Any]) -> Optional[BinaryPlan]:
     """``(sql_with_dollar_markers, param_type_oids, [values per set])``, or None when
     these parameters should go the text way. Raises the text path's ProgrammingError
     for parameters that do not fit the placeholders."""
@@ -60,13 +65,13 @@ def plan_binary(sql: str, param_sets: Sequence[Any]):
         if style == _NUMERIC:
             slot_keys = sorted(slot_keys)
         order = {key: i + 1 for i, key in enumerate(slot_keys)}
-    types: List[Optional[Tuple[int, int]]] = [None] * len(slot_keys)
-    rows = []
+    types: List[Optional[Tuple[int, ...]]] = [None] * len(slot_keys)
+    rows: List[List[Optional[bytes]]] = []
     for params in param_sets:
         values = _values_in_order(sql, params, style, slot_keys)
         if values is None:
             return None
-        row = []
+        row: List[Optional[bytes]] = []
         for slot, value in enumerate(values):
             if value is None:
                 row.append(None)
@@ -88,7 +93,8 @@ def plan_binary(sql: str, param_sets: Sequence[Any]):
     return _rewrite(sql, marks, order), oids, rows
 
 
-def _values_in_order(sql, params, style, slot_keys):
+def _values_in_order(sql: str, params: Any, style: Any,
+                     slot_keys: List[Any]) -> Optional[List[Any]]:
     """The values for each slot, or the text path's error when they do not fit."""
     try:
         if style == _NAMED:

@@ -8,10 +8,14 @@ import datetime as _dt
 import decimal
 import ipaddress
 import uuid
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, NamedTuple, Optional, Tuple
 
 from scratchbird import binary_types as bt
 from scratchbird._impl import bincodec
+from scratchbird._typing import DescriptionItem
+
+if TYPE_CHECKING:
+    from scratchbird._server_messages import Column
 
 __all__ = ["ColumnInfo", "describe", "column_info"]
 
@@ -46,7 +50,7 @@ class ColumnInfo(NamedTuple):
     python_type: Optional[type]  # the type a non-NULL value will have
 
 
-def column_info(col, loader=None) -> ColumnInfo:
+def column_info(col: Column, loader: Optional[Callable[[Any], Any]] = None) -> ColumnInfo:
     ref = col.typeref
     binary = col.format == 1
     precision = scale = length = dt_precision = None
@@ -75,7 +79,7 @@ def column_info(col, loader=None) -> ColumnInfo:
                       precision, scale, length, dt_precision, python)
 
 
-def _binary_python(type_id) -> Optional[type]:
+def _binary_python(type_id: Tuple[int, int]) -> Optional[type]:
     family, code = type_id[0], type_id[1]
     if family == 11:
         return _TEMPORAL_PYTHON.get(code & 0x7FFF)
@@ -88,7 +92,7 @@ def _binary_python(type_id) -> Optional[type]:
     return _FAMILY_PYTHON.get(family)
 
 
-def describe(col) -> Tuple[Any, ...]:
+def describe(col: Column) -> DescriptionItem:
     """The PEP 249 7-tuple: name, type_code, display_size, internal_size, precision,
     scale, null_ok."""
     info = column_info(col)

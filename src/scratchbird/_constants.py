@@ -1,6 +1,8 @@
 """SBWP v1.1 constants: message codes, feature bits, flags (REFERENCE 2, 3.7, appendix A)."""
 from __future__ import annotations
 
+from typing import Optional, Tuple
+
 HEADER_SIZE = 40
 MAGIC = b"SBWP"
 VERSION_MAJOR = 1
@@ -149,7 +151,7 @@ def param_type_oid(family: int, code: int) -> int:
     return PARAM_TYPE_TAG | (family << 16) | code
 
 
-def param_type_from_oid(oid: int):
+def param_type_from_oid(oid: int) -> Optional[Tuple[int, int]]:
     """(family, code) for a tagged parameter type, else None (a plain OID)."""
     if oid & PARAM_TYPE_TAG:
         return (oid >> 16) & 0x7FFF, oid & 0xFFFF

@@ -93,7 +93,7 @@ def _as_int(value: Any) -> Optional[int]:
         return None
 
 
-def summarise_report(shape: ReportShape, names: Sequence[str], rows: Sequence[tuple]
+def summarise_report(shape: ReportShape, names: Sequence[str], rows: Sequence[Tuple[Any, ...]]
                      ) -> Tuple[Optional[Dict[str, Any]], Optional[int]]:
     """``(server_report, rowcount)`` of a report's rows.
 

@@ -22,10 +22,15 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, NamedTuple, Optional, Sequence
 
 from scratchbird import _reports
 from scratchbird._statements import Statement
+from scratchbird._typing import Row
+
+if TYPE_CHECKING:
+    from scratchbird._protocol import Result
+    from scratchbird._server_messages import RowDescription
 
 __all__ = ["Shaped", "DescriptionMemory", "align_statements", "shape_result", "is_report_candidate",
            "combined_report"]
@@ -39,7 +44,7 @@ _MEMORY_SIZE = 256
 
 class Shaped(NamedTuple):
     result_set: bool                 # fetch*() may be called
-    description: Any                 # the RowDescription to show (None: none known)
+    description: Optional[RowDescription]   # the one to show (None: none known)
     rowcount: int
     report: Optional[Dict[str, Any]]
     report_shape: Optional[_reports.ReportShape] = None
@@ -51,9 +56,9 @@ class DescriptionMemory:
 
     def __init__(self, size: int = _MEMORY_SIZE) -> None:
         self._size = size
-        self._map: "OrderedDict[str, Any]" = OrderedDict()
+        self._map: "OrderedDict[str, RowDescription]" = OrderedDict()
 
-    def remember(self, text: str, description) -> None:
+    def remember(self, text: str, description: RowDescription) -> None:
         if not text:
             return
         self._map[text] = description
@@ -61,7 +66,7 @@ class DescriptionMemory:
         if len(self._map) > self._size:
             self._map.popitem(last=False)
 
-    def recall(self, text: str):
+    def recall(self, text: str) -> Optional[RowDescription]:
         return self._map.get(text)
 
 
@@ -74,7 +79,7 @@ def _insert_target(text: str) -> Optional[str]:
     return m.group(1).lower() if m else None
 
 
-def align_statements(statements: Sequence[Statement], results: Sequence, done: bool,
+def align_statements(statements: Sequence[Statement], results: Sequence[Result], done: bool,
                      failed: bool) -> List[Statement]:
     """The statement each result answers. One result per statement, except that the real
     server merges consecutive literal INSERTs into one target into one answer (REFERENCE
@@ -98,18 +103,18 @@ def align_statements(statements: Sequence[Statement], results: Sequence, done: b
     return out
 
 
-def _names(description) -> List[str]:
+def _names(description: RowDescription) -> List[str]:
     return [col.name for col in description.columns]
 
 
-def is_report_candidate(statement: Statement, description) -> bool:
+def is_report_candidate(statement: Statement, description: RowDescription) -> bool:
     """True when a result could be a report once its tag is known (streaming reads it whole)."""
     names = tuple(_names(description))
     return any(statement.keyword in s.keywords and names == s.columns
                for s in _reports.REPORT_SHAPES)
 
 
-def shape_result(result, statement: Statement, report_rows: bool,
+def shape_result(result: Result, statement: Statement, report_rows: bool,
                  memory: Optional[DescriptionMemory]) -> Shaped:
     """How ``result`` (a ``_protocol.Result``) appears to the user."""
     rd = result.description
@@ -130,7 +135,7 @@ def shape_result(result, statement: Statement, report_rows: bool,
     return Shaped(False, None, rowcount, None)
 
 
-def combined_report(shaped: Sequence[Shaped], rows_of: Sequence[Sequence[tuple]],
+def combined_report(shaped: Sequence[Shaped], rows_of: Sequence[Sequence[Row]],
                     names_of: Sequence[Sequence[str]]) -> Optional[Dict[str, Any]]:
     """One ``server_report`` for many statements (executemany): the last report's columns,
     with the counted columns summed over every report of the same shape."""
@@ -139,6 +144,7 @@ def combined_report(shaped: Sequence[Shaped], rows_of: Sequence[Sequence[tuple]]
     if not reports:
         return None
     shape = reports[-1][0].report_shape
+    assert shape is not None            # every kept report has one
     names = reports[-1][2]
     rows = [row for s, rs, ns in reports if s.report_shape is shape and list(ns) == list(names)
             for row in rs]

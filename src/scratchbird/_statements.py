@@ -33,12 +33,16 @@ class Statement(NamedTuple):
 
 def leading_keyword(text: str) -> str:
     """The statement's first word, upper-cased, after whitespace, comments and '('."""
-    m = _WORD.match(text, _LEADING_NOISE.match(text).end())
+    noise = _LEADING_NOISE.match(text)
+    assert noise is not None        # the pattern matches the empty string
+    m = _WORD.match(text, noise.end())
     return m.group().upper() if m else ""
 
 
 def _has_content(text: str) -> bool:
-    return _LEADING_NOISE.match(text).end() < len(text)
+    noise = _LEADING_NOISE.match(text)
+    assert noise is not None        # the pattern matches the empty string
+    return noise.end() < len(text)
 
 
 @lru_cache(maxsize=256)

@@ -13,10 +13,13 @@ another Python value the driver knows how to send, or an ``SqlLiteral``.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from scratchbird._constants import OID_FOR_TYPEREF, TYPEREF_FOR_OID
 from scratchbird.errors import ProgrammingError
+
+if TYPE_CHECKING:
+    from scratchbird._server_messages import Column
 
 __all__ = ["AdaptersMap", "adapters", "TYPE_NAMES"]
 
@@ -92,7 +95,7 @@ class AdaptersMap:
     def has_loaders(self) -> bool:
         return bool(self._loaders)
 
-    def loader_for(self, column) -> Optional[Callable[[Any], Any]]:
+    def loader_for(self, column: Column) -> Optional[Callable[[Any], Any]]:
         if not self._loaders:
             return None
         fmt = "binary" if column.format == 1 else "text"
@@ -102,7 +105,8 @@ class AdaptersMap:
             loader = self._loaders.get(((ref.family, ref.code), fmt))
         return loader
 
-    def loaders_for(self, columns: Iterable[Any]) -> Optional[tuple]:
+    def loaders_for(self, columns: Iterable[Column]
+                    ) -> Optional[Tuple[Optional[Callable[[Any], Any]], ...]]:
         """One loader (or None) per column; None when no column has one (the fast path)."""
         if not self._loaders:
             return None
@@ -137,7 +141,7 @@ class AdaptersMap:
         if not self._dumpers or params is None:
             return params
 
-        def dump(value):
+        def dump(value: Any) -> Any:
             dumper = self.dumper_for(value)
             return value if dumper is None else dumper(value)
         if isinstance(params, dict):

@@ -56,7 +56,7 @@ def main() -> int:
     return 0
 
 
-def _more(conn) -> None:
+def _more(conn: scratchbird.Connection) -> None:
     """What came after the basics: transactions, bulk loading, prepared statements and
     columnar fetch (each optional library only where it is installed)."""
     with conn.transaction():                        # COMMIT at the end, ROLLBACK on an error

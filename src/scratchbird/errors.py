@@ -7,7 +7,7 @@ failures always arrive as ``42000`` with the real diagnostic code in the ``D`` f
 from __future__ import annotations
 
 import re
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Tuple, Type, TypeGuard, Union
 
 __all__ = [
     "Warning", "Error", "InterfaceError", "DatabaseError", "DataError",
@@ -155,11 +155,14 @@ _ENGINE_CODE_RULES = (
 )
 
 
-def _is_code(text: Optional[str]) -> bool:
-    return bool(text) and bool(_CODE_RE.match(text.split(";", 1)[0]))
+def _is_code(text: Optional[str]) -> TypeGuard[str]:
+    if not text:
+        return False
+    return bool(_CODE_RE.match(text.split(";", 1)[0]))
 
 
-def split_diagnostic(message: Optional[str], detail: Optional[str]):
+def split_diagnostic(message: Optional[str], detail: Optional[str]
+                     ) -> Tuple[Optional[str], str, Optional[str]]:
     """Return ``(diag_code, message, detail)`` from an ERROR's M and D fields.
 
     The server uses two conventions (REFERENCE 9.1): engine errors put the text in M
@@ -175,7 +178,8 @@ def split_diagnostic(message: Optional[str], detail: Optional[str]):
     return None, message or detail or "", detail if message else None
 
 
-def class_for(sqlstate: Optional[str], diag_code: Optional[str]) -> type:
+def class_for(sqlstate: Optional[str], diag_code: Optional[str]
+              ) -> Union[Type[Error], Type[Warning]]:
     """The exception class for a SQLSTATE, refined by the diagnostic code for 42000."""
     if sqlstate == "42000" and diag_code:
         for pattern, cls in _ENGINE_CODE_RULES:
@@ -193,9 +197,9 @@ def error_from_fields(fields: Mapping[str, str]) -> Error:
     sqlstate = fields.get("C")
     code, message, detail = split_diagnostic(fields.get("M"), fields.get("D"))
     position = fields.get("P")
-    cls = class_for(sqlstate, code)
-    if cls is Warning:  # a warning cannot be raised as an error; keep it a DatabaseError
-        cls = DatabaseError
+    found = class_for(sqlstate, code)
+    # a warning cannot be raised as an error; keep it a DatabaseError
+    cls = found if issubclass(found, Error) else DatabaseError
     return cls(
         message or "server reported an error",
         sqlstate=sqlstate, detail=detail, hint=fields.get("H"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 import json as _json
 import time as _time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterable, Optional, Union
 
 from scratchbird._constants import OID_BOOL, OID_INT8, OID_NUMERIC, OID_TEXT
 
@@ -31,7 +31,7 @@ def TimestampFromTicks(ticks: float) -> _dt.datetime:
     return Timestamp(*_time.localtime(ticks)[:6])
 
 
-def Binary(data) -> bytes:
+def Binary(data: Union[bytes, bytearray, memoryview, Iterable[int]]) -> bytes:
     return bytes(data)
 
 

@@ -7,6 +7,8 @@
 
 See ``ConnectionPool`` for the settings, what happens on return, and the retry rule.
 """
+from typing import TYPE_CHECKING, Any
+
 from scratchbird.pool._policy import PoolClosed, PoolError, PoolTimeout, TooManyRequests
 from scratchbird.pool._sync import ConnectionPool
 
@@ -14,7 +16,11 @@ __all__ = ["ConnectionPool", "AsyncConnectionPool", "PoolError", "PoolTimeout", 
            "TooManyRequests"]
 
 
-def __getattr__(name):
+if TYPE_CHECKING:   # what the lazy name below is, for type checkers and IDEs
+    from scratchbird.pool._async import AsyncConnectionPool
+
+
+def __getattr__(name: str) -> Any:
     # the asyncio pool needs the ``async`` extra (greenlet): imported on first use
     if name == "AsyncConnectionPool":
         from scratchbird.pool._async import AsyncConnectionPool
