@@ -9,7 +9,9 @@ import json
 import logging
 import threading
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple,
+                    Type)
 
 from scratchbird import _constants as c
 from scratchbird._shapes import DescriptionMemory
@@ -18,12 +20,21 @@ from scratchbird._impl import literals
 from scratchbird._log import count_frames, describe_params, log, shorten
 from scratchbird._protocol import ClientProtocol, Response
 from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
-from scratchbird._transport import Transport, attempts, open_transport
+from scratchbird._transport import ByteTransport, attempts, open_transport
 from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
 from scratchbird.lifecycle import LifecycleMixin, RequestControl
 from scratchbird.transactions import TransactionMixin
 from scratchbird.notify import NotifyMixin
+
+if TYPE_CHECKING:
+    import pyarrow
+    from typing_extensions import Self
+
+    from scratchbird._connection_host import MakeFrame
+    from scratchbird.cursor import Cursor
+    from scratchbird.prepared import PreparedStatement, StatementCache
+    from scratchbird.transactions._block import Transaction
 
 __all__ = ["Connection", "connect"]
 
@@ -46,7 +57,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
     def __init__(self, params: ConnectParams) -> None:
         self._params = params
         self._lock = threading.RLock()
-        self._transport: Optional[Transport] = None
+        self._transport: Optional[ByteTransport] = None
         self._proto: Optional[ClientProtocol] = None
         self._autocommit = False
         self._in_transaction = False
@@ -56,13 +67,13 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         self.closed = False
         self._broken = False
         self._control = RequestControl(self)   # cancel(), deadlines, the send lock
-        self._tx_stack: list = []              # open transaction() blocks
+        self._tx_stack: List[Transaction] = []   # open transaction() blocks
         self._isolation_level: Optional[str] = None
         self._read_only: Optional[bool] = None
         self._bytes_in = 0
         #: the last report row of a SET TRANSACTION answer (REFERENCE 12.D), or None
         self.server_report: Optional[Dict[str, Any]] = None
-        self._statement_cache = None
+        self._statement_cache: Optional[StatementCache] = None
         self._open()
 
     # ------------------------------------------------------------ opening
@@ -87,7 +98,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
 
     def _startup_params(self) -> List[Tuple[str, str]]:
         params = self._params
-        out = []
+        out: List[Tuple[str, str]] = []
         if params.application_name:
             out.append(("application_name", params.application_name))
         if params.search_path:
@@ -95,7 +106,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         return out
 
     #: opens the byte stream (the asyncio front end passes its own, aio/_transport.py)
-    _open_transport = staticmethod(open_transport)
+    _open_transport: Callable[[ConnectParams, bool], ByteTransport] = staticmethod(open_transport)
 
     def _handshake(self, tls: bool) -> None:
         params = self._params
@@ -134,7 +145,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
 
     def __repr__(self) -> str:
         p = self._params
-        state = "closed" if self.closed else f"txn={self._proto.txn_id}"
+        state = "closed" if self.closed or self._proto is None else f"txn={self._proto.txn_id}"
         return (f"<scratchbird.Connection {p.user}@{p.host}:{p.port}/{p.database} "
                 f"tls={bool(self._transport and self._transport.tls)} {state}>")
 
@@ -153,7 +164,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
             "negotiated_features": proto.negotiated_features,
             "server": proto.server_info.product if proto.server_info else None,
             "dialect": proto.server_info.dialect if proto.server_info else None,
-            "tls": self._transport.tls,
+            "tls": self._transport is not None and self._transport.tls,
             "parameters": dict(proto.parameters),
         }
 
@@ -182,7 +193,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
 
     # ------------------------------------------------------------ requests
 
-    def _request(self, make_frame, row_limit: Optional[int] = None, *,
+    def _request(self, make_frame: MakeFrame, row_limit: Optional[int] = None, *,
                  timeout: Optional[float] = None, log_sql: Optional[str] = None,
                  log_params: Any = None) -> Response:
         """Send one request and read its response (up to ``row_limit`` rows when
@@ -197,10 +208,12 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
             if self._streaming is not None:
                 self._drain_stream()
             debug = log.isEnabledFor(logging.DEBUG)
+            transport = self._transport
+            assert transport is not None        # set with _proto by the handshake
             with self._control.send_lock:
                 try:
                     frame = make_frame(proto)
-                    self._transport.send(frame)
+                    transport.send(frame)
                 except BaseException:
                     self._broken = True
                     self._close_transport()
@@ -235,6 +248,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
 
     def _read(self, row_limit: Optional[int]) -> Response:
         proto, transport = self._proto, self._transport
+        assert proto is not None and transport is not None   # the caller checked it is open
         try:
             # The reply to a small request is rarely here yet: receive first.
             if not proto.reader.buffered:
@@ -283,9 +297,10 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
             response = self._read(_DRAIN_ROWS)
 
     def _execute_sql(self, sql: str, row_limit: Optional[int] = None, *,
-                     raw_text: Optional[bool] = None, adapters=None,
+                     raw_text: Optional[bool] = None, adapters: Optional[AdaptersMap] = None,
                      timeout: Optional[float] = None, log_sql: Optional[str] = None,
-                     log_params: Any = None, row_sink=None) -> Response:
+                     log_params: Any = None,
+                     row_sink: Optional[Callable[..., Any]] = None) -> Response:
         flags = c.QUERY_FLAG_AUTOCOMMIT if self._autocommit else 0
         if self._proto is not None and self._proto.binary_values:
             flags |= c.QUERY_FLAG_BINARY_RESULT
@@ -300,10 +315,12 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
             refuse_plain_copy(self)
         return response
 
-    def _execute_extended(self, sql: str, param_oids, rows, row_limit: Optional[int] = None, *,
-                          raw_text: Optional[bool] = None, adapters=None,
+    def _execute_extended(self, sql: str, param_oids: Sequence[int],
+                          rows: Sequence[Sequence[Optional[bytes]]],
+                          row_limit: Optional[int] = None, *,
+                          raw_text: Optional[bool] = None, adapters: Optional[AdaptersMap] = None,
                           timeout: Optional[float] = None, log_params: Any = None,
-                          row_sink=None) -> Response:
+                          row_sink: Optional[Callable[..., Any]] = None) -> Response:
         """PARSE/BIND/EXECUTE/SYNC with binary parameters (binary sessions only)."""
         response = self._request(lambda proto: proto.extended_frames(
             sql, param_oids, rows, autocommit=self._autocommit, raw_text=raw_text,
@@ -313,7 +330,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
             self._in_transaction = True
         return response
 
-    def _set_row_sink(self, response: Response, make_sink) -> None:
+    def _set_row_sink(self, response: Response, make_sink: Callable[..., Any]) -> None:
         """Decode the rest of a streaming response's current result into a columnar
         sink (``ClientProtocol.set_row_sink``; scratchbird.arrow uses it)."""
         with self._lock:
@@ -322,14 +339,14 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
                 raise InterfaceError("this result was abandoned: another request ran on the connection")
             proto.set_row_sink(make_sink)
 
-    def fetch_arrow(self, sql: str, params: Any = None, **options: Any):
+    def fetch_arrow(self, sql: str, params: Any = None, **options: Any) -> pyarrow.Table:
         """The result of ``sql`` as a ``pyarrow.Table``, decoded column by column straight
         from the frames (the fast path; see README, "Columnar fetch"). ``options``:
         ``numeric_as``."""
         from scratchbird.arrow import fetch_arrow_sql
         return fetch_arrow_sql(self, sql, params, **options)
 
-    def arrow_stream(self, sql: str, params: Any = None, **options: Any):
+    def arrow_stream(self, sql: str, params: Any = None, **options: Any) -> Cursor:
         """Run ``sql`` and return a cursor whose rows are decoded straight into Arrow
         buffers, ``batch_rows`` (65,536) at a time: read it with ``fetch_arrow*`` or pass
         it to ``polars.DataFrame``, ``pyarrow.table`` or DuckDB (the Arrow PyCapsule
@@ -345,7 +362,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
     # ------------------------------------------------------------ PEP 249
 
     def cursor(self, *, raw_text: Optional[bool] = None, stream: bool = False,
-               report_rows: Optional[bool] = None):
+               report_rows: Optional[bool] = None) -> Cursor:
         """A new cursor. ``raw_text`` overrides the connection's NULL/text setting for
         it; ``stream=True`` returns rows as they arrive, ``itersize`` at a time, instead
         of reading whole results at ``execute()`` (constant memory for huge results);
@@ -375,7 +392,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         """Roll back (TXN_ROLLBACK, REFERENCE 6.4)."""
         self._end_transaction(lambda proto: proto.rollback_frame())
 
-    def _end_transaction(self, make_frame) -> None:
+    def _end_transaction(self, make_frame: MakeFrame) -> None:
         self._check_open()
         if self._tx_stack:
             raise ProgrammingError("commit() and rollback() are not allowed inside a "
@@ -405,10 +422,11 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         if self._transport is not None:
             self._transport.close()
 
-    def __enter__(self) -> "Connection":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         """Commit on success, roll back on an exception, then close (as psycopg 3)."""
         try:
             if not self.closed:
@@ -441,7 +459,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         return response.parameters
 
     @property
-    def statement_cache(self):
+    def statement_cache(self) -> StatementCache:
         """The prepared-statement cache (scratchbird.prepared.StatementCache): ``stats()``
         and ``clear()`` (session resets call it)."""
         if self._statement_cache is None:
@@ -450,14 +468,14 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
                                                    self._params.prepare_threshold)
         return self._statement_cache
 
-    def prepare(self, sql: str, name: Optional[str] = None):
+    def prepare(self, sql: str, name: Optional[str] = None) -> PreparedStatement:
         """A server-side prepared statement (scratchbird.prepared.PreparedStatement):
         ``execute(params)``, ``executemany(seq)``, ``parameters``, ``close()``."""
         from scratchbird.prepared import PreparedStatement
         self._check_open()
         return PreparedStatement(self, sql, name)
 
-    def execute(self, sql: str, params: Any = None):
+    def execute(self, sql: str, params: Any = None) -> Cursor:
         """Shortcut: a new cursor, executed (as psycopg 3 and sqlite3)."""
         return self.cursor().execute(sql, params)
 
@@ -476,8 +494,9 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         cur.execute(sql, params)
         return max(cur.rowcount, 0), cur.lastrowid
 
-    def load(self, table: str, data: Any, *, columns=None, create: bool = False,
-             batch_rows: int = 50_000, progress=None) -> int:
+    def load(self, table: str, data: Any, *, columns: Optional[Sequence[str]] = None,
+             create: bool = False, batch_rows: int = 50_000,
+             progress: Optional[Callable[[int], Any]] = None) -> int:
         """Load rows into ``table`` with COPY FROM STDIN; returns the rows inserted.
         ``data``: tuples, dicts, a CSV or Parquet path or file, a pandas or Polars
         DataFrame, Arrow data (see ``scratchbird.bulk._load``). Not committed unless

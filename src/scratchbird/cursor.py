@@ -1,17 +1,29 @@
 """The DB-API Cursor: executes statements and hands out their results."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, Iterator, List, Optional,
+                    Sequence, Tuple, Type)
 
 from scratchbird import _shapes
-from scratchbird._binary_params import plan_binary
+from scratchbird._binary_params import BinaryPlan, plan_binary
 from scratchbird._columns import ColumnInfo, column_info, describe
 from scratchbird._impl import literals
 from scratchbird._protocol import Response, Result
-from scratchbird._statements import split_statements
+from scratchbird._statements import Statement, split_statements
+from scratchbird._typing import DescriptionItem, Row
 from scratchbird.prepared._statement import array_bind_candidate, execute_cached, executemany_array
 from scratchbird.adapters import AdaptersMap
 from scratchbird.errors import InterfaceError, NotSupportedError, ProgrammingError
+
+if TYPE_CHECKING:
+    import pandas
+    import polars
+    import pyarrow
+    from typing_extensions import Self
+
+    from scratchbird.bulk._copy import Copy
+    from scratchbird.connection import Connection
 
 __all__ = ["Cursor"]
 
@@ -34,7 +46,7 @@ class Cursor:
     ``report_rows=True``; a SELECT that matched nothing is an empty result set.
     """
 
-    def __init__(self, connection, raw_text: Optional[bool] = None, stream: bool = False,
+    def __init__(self, connection: Connection, raw_text: Optional[bool] = None, stream: bool = False,
                  report_rows: Optional[bool] = None) -> None:
         self.connection = connection
         self.arraysize = 1
@@ -46,21 +58,22 @@ class Cursor:
         self._response: Optional[Response] = None
         self._index = 0
         self._result: Optional[Result] = None
-        self._rows: list = []
+        self._rows: List[Row] = []   # a columnar sink instead with conn.arrow_stream
         self._pos = 0
-        self._description = None
+        self._description: Optional[Tuple[DescriptionItem, ...]] = None
         self.rowcount = -1
         self.lastrowid: Optional[int] = None
         self.statusmessage: Optional[str] = None
         if report_rows is None:
             report_rows = getattr(connection.params, "report_rows", False)
         self.report_rows = bool(report_rows)
-        self._statements: list = []
+        self._statements: Tuple[Statement, ...] = ()
         self._shape: Optional[_shapes.Shaped] = None
         #: the server's report row of the current statement (a dict of its columns), or None
-        self.server_report: Optional[dict] = None
-        self._row_sink = None    # a columnar sink factory for the next execute (scratchbird.arrow)
-        self._arrow_pending = None   # a batch read for a stream's schema, not handed out yet
+        self.server_report: Optional[Dict[str, Any]] = None
+        self._batch_reports: List[Tuple[_shapes.Shaped, List[Row], List[str]]] = []
+        self._row_sink: Optional[Callable[..., Any]] = None    # a columnar sink factory for the next execute (scratchbird.arrow)
+        self._arrow_pending: Any = None   # a batch read for a stream's schema, not handed out yet
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"
@@ -75,7 +88,7 @@ class Cursor:
     # ------------------------------------------------------------ executing
 
     def execute(self, operation: str, parameters: Any = None, *,
-                timeout: Optional[float] = None, prepare: Optional[bool] = None) -> "Cursor":
+                timeout: Optional[float] = None, prepare: Optional[bool] = None) -> Self:
         """Run ``operation`` with ``parameters`` (named ``:name``, qmark ``?`` or
         numeric ``$1`` placeholders). Raises the server's error, mapped to PEP 249.
         ``timeout``: seconds before the statement is cancelled (QueryCanceledError; see
@@ -110,7 +123,7 @@ class Cursor:
             raise response.error
         return self
 
-    def executemany(self, operation: str, seq_of_parameters: Iterable[Any]) -> "Cursor":
+    def executemany(self, operation: str, seq_of_parameters: Iterable[Any]) -> Self:
         """Run ``operation`` once per parameter set. The statements travel many to a
         QUERY (the server splits them, REFERENCE 4.1), so this costs few round trips."""
         self._check()
@@ -153,10 +166,11 @@ class Cursor:
             self.lastrowid = last.results[-1].last_insert_id or None
         return self
 
-    def _executemany_binary(self, plan) -> "Cursor":
+    def _executemany_binary(self, plan: BinaryPlan) -> Self:
         """One PARSE, then BIND + EXECUTE per parameter set, in pipelined batches."""
         sql, oids, rows = plan
-        total, last = 0, None
+        total = 0
+        last: Optional[Response] = None
         start = 0
         while start < len(rows):
             size, end = 0, start
@@ -192,8 +206,9 @@ class Cursor:
             shaped = _shapes.shape_result(result, statement, self.report_rows, memory)
             total += max(shaped.rowcount, 0)
             if shaped.report_shape is not None:
-                self._batch_reports.append(
-                    (shaped, result.rows, [col.name for col in result.description.columns]))
+                rd = result.description
+                assert rd is not None           # a report has a row description
+                self._batch_reports.append((shaped, result.rows, [col.name for col in rd.columns]))
         return response, total
 
     def _run(self, sql: str, row_limit: Optional[int], **kwargs: Any) -> Response:
@@ -222,6 +237,7 @@ class Cursor:
     def _apply_shape(self) -> None:
         """Decide what the current result is to the user (``_shapes``)."""
         result = self._result
+        assert result is not None and self._response is not None   # _select() has a result
         statement = self._statement()
         if (not result.complete and result.description is not None and not self.report_rows
                 and _shapes.is_report_candidate(statement, result.description)):
@@ -239,14 +255,16 @@ class Cursor:
         if not shaped.result_set:
             self._rows, self._pos = [], 0
 
-    def _statement(self):
+    def _statement(self) -> Statement:
         """The statement the current result answers (``_shapes.align_statements``)."""
         response = self._response
+        assert response is not None         # there is a current result
         return _shapes.align_statements(self._statements, response.results, response.done,
                                         response.error is not None)[self._index]
 
     def _update_status(self) -> None:
         result = self._result
+        assert result is not None           # callers check there is a current result
         if self._shape is None or self._shape.result_set:
             self.rowcount = result.rowcount
         self.lastrowid = result.last_insert_id or None
@@ -260,6 +278,7 @@ class Cursor:
 
     def _read_more(self) -> None:
         """Read the next ``itersize`` rows (or the rest) of the streaming response."""
+        assert self._response is not None   # callers checked _more_coming()
         response = self.connection._read_more(self._response, self.itersize)
         if self._result is not None and self._result.complete:
             self._update_status()
@@ -293,7 +312,8 @@ class Cursor:
         return True
 
     def copy(self, statement: str, *, columns: Optional[Sequence[str]] = None,
-             format: str = "auto", batch_rows: int = 50_000, progress=None):
+             format: str = "auto", batch_rows: int = 50_000,
+             progress: Optional[Callable[[int], Any]] = None) -> Copy:
         """COPY FROM STDIN (REFERENCE 7.8): ``with cur.copy("COPY t (a, b) FROM STDIN") as
         copy: copy.write_row((1, "x"))``. Binary SBNR rows when the server offers them,
         else text lines; ``rowcount`` and ``server_report`` are set when the block ends,
@@ -306,7 +326,7 @@ class Cursor:
     # ------------------------------------------------------------ results
 
     @property
-    def description(self) -> Optional[Tuple[Tuple[Any, ...], ...]]:
+    def description(self) -> Optional[Tuple[DescriptionItem, ...]]:
         """7-item sequences: name, type_code, display_size, internal_size, precision,
         scale, null_ok. Today's server sends no sizes (REFERENCE 8.1), so those are None."""
         if self._description is None and self._shape is not None:
@@ -327,7 +347,7 @@ class Cursor:
         return tuple(column_info(col, self.adapters.loader_for(col))
                      for col in self._shape.description.columns)
 
-    def fetchone(self) -> Optional[tuple]:
+    def fetchone(self) -> Optional[Row]:
         self._check_result()
         if self._pos >= len(self._rows) and not self._fill():
             return None
@@ -335,17 +355,17 @@ class Cursor:
         self._pos += 1
         return row
 
-    def fetchmany(self, size: Optional[int] = None) -> List[tuple]:
+    def fetchmany(self, size: Optional[int] = None) -> List[Row]:
         self._check_result()
         n = self.arraysize if size is None else size
-        out: List[tuple] = []
+        out: List[Row] = []
         while len(out) < n and (self._pos < len(self._rows) or self._fill()):
             take = self._rows[self._pos:self._pos + n - len(out)]
             self._pos += len(take)
             out += take
         return out
 
-    def fetchall(self) -> List[tuple]:
+    def fetchall(self) -> List[Row]:
         self._check_result()
         if self._pos == 0 and not self._more_coming():
             rows = self._rows            # hand the list over without a copy
@@ -362,36 +382,37 @@ class Cursor:
 
     # ------------------------------------------------------------ columnar (scratchbird.arrow)
 
-    def fetch_arrow(self, *, numeric_as: Optional[str] = None):
+    def fetch_arrow(self, *, numeric_as: Optional[str] = None) -> pyarrow.Table:
         """The remaining rows as a ``pyarrow.Table``. On a ``stream=True`` cursor the rows
         not yet read are decoded straight into Arrow buffers (fast); rows already read as
         tuples are converted (slower). See README, "Columnar fetch"."""
         from scratchbird.arrow import fetch_arrow
         return fetch_arrow(self, numeric_as=numeric_as)
 
-    def fetch_arrow_batches(self, batch_rows: int = 65536, *, numeric_as: Optional[str] = None):
+    def fetch_arrow_batches(self, batch_rows: int = 65536, *, numeric_as: Optional[str] = None
+                            ) -> pyarrow.RecordBatchReader:
         """A ``pyarrow.RecordBatchReader`` over the remaining rows, ``batch_rows`` at a
         time: memory stays bounded on a ``stream=True`` cursor."""
         from scratchbird.arrow import fetch_arrow_batches
         return fetch_arrow_batches(self, batch_rows, numeric_as=numeric_as)
 
-    def fetch_numpy(self, *, numeric_as: Optional[str] = None):
+    def fetch_numpy(self, *, numeric_as: Optional[str] = None) -> Dict[str, Any]:
         """The remaining rows as ``{column name: numpy array}``; a column with NULLs is a
         ``numpy.ma.MaskedArray`` masked where the NULLs are."""
         from scratchbird.arrow import fetch_numpy
         return fetch_numpy(self, numeric_as=numeric_as)
 
-    def fetch_pandas(self, *, numeric_as: Optional[str] = None):
+    def fetch_pandas(self, *, numeric_as: Optional[str] = None) -> pandas.DataFrame:
         """The remaining rows as a ``pandas.DataFrame`` (through Arrow)."""
         from scratchbird.arrow import fetch_pandas
         return fetch_pandas(self, numeric_as=numeric_as)
 
-    def fetch_polars(self, *, numeric_as: Optional[str] = None):
+    def fetch_polars(self, *, numeric_as: Optional[str] = None) -> polars.DataFrame:
         """The remaining rows as a ``polars.DataFrame`` (through Arrow)."""
         from scratchbird.arrow import fetch_polars
         return fetch_polars(self, numeric_as=numeric_as)
 
-    def __arrow_c_stream__(self, requested_schema: Any = None):
+    def __arrow_c_stream__(self, requested_schema: Any = None) -> object:
         """The Arrow PyCapsule stream interface: ``pyarrow.table(cur)``,
         ``polars.DataFrame(cur)`` and DuckDB read the remaining rows in batches."""
         from scratchbird.arrow import arrow_c_stream
@@ -402,14 +423,15 @@ class Cursor:
         if self._shape is None or not self._shape.result_set:
             raise ProgrammingError("no results to fetch: the last statement returned no "
                                    "result set")
-        if not isinstance(self._rows, list):
+        rows: object = self._rows       # a columnar sink replaces the list (scratchbird.arrow)
+        if not isinstance(rows, list):
             raise InterfaceError("this cursor's rows are decoded column by column "
                                  "(conn.arrow_stream): read them with fetch_arrow*()")
 
-    def __iter__(self) -> Iterator[tuple]:
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> tuple:
+    def __next__(self) -> Row:
         row = self.fetchone()
         if row is None:
             raise StopIteration
@@ -438,8 +460,9 @@ class Cursor:
         self.closed = True
         self._response, self._result, self._rows = None, None, []
 
-    def __enter__(self) -> "Cursor":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         self.close()

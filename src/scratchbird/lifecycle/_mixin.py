@@ -1,7 +1,7 @@
 """The lifecycle methods of ``Connection``: reset, validity, broken, cancel."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Dict, Optional
 
 from scratchbird import _constants as c
 from scratchbird._log import log
@@ -16,6 +16,8 @@ __all__ = ["LifecycleMixin"]
 
 class LifecycleMixin(_Host):
     """Mixed into ``Connection`` (which provides ``_request``, ``_lock``, ``_control``...)."""
+
+    server_report: Optional[Dict[str, Any]]     # set by Connection.__init__
 
     @property
     def broken(self) -> bool:
