@@ -14,7 +14,7 @@ switches the outcome back into the worker.
 from __future__ import annotations
 
 import sys
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, ParamSpec, TypeVar
 
 try:
     import greenlet
@@ -25,8 +25,11 @@ from scratchbird.errors import InterfaceError
 
 __all__ = ["run_sync", "await_", "in_worker"]
 
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
-class _Worker(greenlet.greenlet):
+
+class _Worker(greenlet.greenlet):  # type: ignore[misc]  # greenlet is untyped here (Any)
     """A greenlet running blocking driver code for one awaiting task."""
 
     def __init__(self, fn: Callable[..., Any], driver: "greenlet.greenlet") -> None:
@@ -34,7 +37,7 @@ class _Worker(greenlet.greenlet):
         self.driver = driver
 
 
-async def run_sync(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+async def run_sync(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
     """Run blocking driver code ``fn(*args, **kwargs)``; its waits become awaits."""
     worker = _Worker(fn, greenlet.getcurrent())
     awaitable = worker.switch(*args, **kwargs)
@@ -45,14 +48,15 @@ async def run_sync(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             awaitable = worker.throw(*sys.exc_info())
         else:
             awaitable = worker.switch(value)
-    return awaitable
+    result: _T = awaitable          # the worker is dead: this is what fn returned
+    return result
 
 
 def in_worker() -> bool:
     return isinstance(greenlet.getcurrent(), _Worker)
 
 
-def await_(awaitable: Awaitable[Any]) -> Any:
+def await_(awaitable: Awaitable[_T]) -> _T:
     """Wait for ``awaitable`` from driver code running under ``run_sync``."""
     current = greenlet.getcurrent()
     if not isinstance(current, _Worker):
@@ -61,4 +65,5 @@ def await_(awaitable: Awaitable[Any]) -> Any:
             close()
         raise InterfaceError("an asyncio connection was used from blocking code: use the "
                              "AsyncConnection's awaitable methods (or run_sync)")
-    return current.driver.switch(awaitable)
+    result: _T = current.driver.switch(awaitable)
+    return result

@@ -13,41 +13,59 @@ through ``await conn.run_sync(fn, *args)``: ``fn`` gets the blocking ``Connectio
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, AsyncIterator, Callable, Concatenate, Dict, List,
+                    Optional, ParamSpec, Tuple, Type, TypeVar, cast)
 
 from scratchbird._dsn import ConnectParams, make_params
 from scratchbird.aio._bridge import run_sync
+from scratchbird._transport import ByteTransport
+from scratchbird.adapters import AdaptersMap
 from scratchbird.aio._transport import AsyncTransport, open_async_transport
 from scratchbird.connection import Connection
 from scratchbird.lifecycle import RequestControl
+from scratchbird.lifecycle._cancel import TimerHandle
+from scratchbird.notify import Notification
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scratchbird._connection_host import ConnectionHost
+    from scratchbird.aio._cursor import AsyncCursor
+    from scratchbird.transactions._block import Transaction
 
 __all__ = ["AsyncConnection", "connect_async"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class _LoopRequestControl(RequestControl):
     """Deadline and cancel-grace timers on the event loop; closing wakes the reader by
     aborting the asyncio transport (lifecycle/_cancel.py has the rules)."""
 
-    def __init__(self, conn, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, conn: ConnectionHost, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(conn)
         self._loop = loop
 
-    def _start_timer(self, delay: float, action, serial: int):
+    def _start_timer(self, delay: float, action: Callable[[int], None],
+                     serial: int) -> TimerHandle:
         return self._loop.call_later(delay, action, serial)
 
-    def _wake_reader(self, transport: AsyncTransport) -> None:
-        transport.abort()
+    def _wake_reader(self, transport: ByteTransport) -> None:
+        cast(AsyncTransport, transport).abort()
 
 
 class _StreamConnection(Connection):
     """The blocking Connection over an asyncio connection (used only inside ``run_sync``)."""
 
-    _open_transport = staticmethod(open_async_transport)
+    _open_transport: Callable[[ConnectParams, bool], ByteTransport] = \
+        staticmethod(open_async_transport)
 
     def __init__(self, params: ConnectParams, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__(params)
         self._control = _LoopRequestControl(self, loop)
-        self._transport.control = self._control
+        cast(AsyncTransport, self._transport).control = self._control
 
 
 async def connect_async(dsn: Optional[str] = None, **kwargs: Any) -> "AsyncConnection":
@@ -72,17 +90,18 @@ class AsyncConnection:
         sync = await run_sync(_StreamConnection, params, asyncio.get_running_loop())
         return cls(sync)
 
-    async def run_sync(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def run_sync(self, fn: Callable[Concatenate[Connection, _P], _T], *args: _P.args,
+                       **kwargs: _P.kwargs) -> _T:
         """Run ``fn(connection, *args, **kwargs)`` with the blocking ``Connection`` API
         (the hook for COPY, Arrow fetches and prepared statements)."""
         return await self._call(fn, self._sync, *args, **kwargs)
 
-    async def _call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         """One blocking-API call, alone on the connection. A task cancelled while its
         request ran gets CancelledError once the request has ended (the connection
         usable) or the connection was closed (``_transport``)."""
         async with self._lock:
-            transport = self._sync._transport
+            transport = cast(Optional[AsyncTransport], self._sync._transport)
             try:
                 return await run_sync(fn, *args, **kwargs)
             finally:
@@ -119,11 +138,11 @@ class AsyncConnection:
         return self._sync.txn_id
 
     @property
-    def adapters(self):
+    def adapters(self) -> AdaptersMap:
         return self._sync.adapters
 
     @property
-    def server_report(self):
+    def server_report(self) -> Optional[Dict[str, Any]]:
         return self._sync.server_report
 
     @property
@@ -155,12 +174,13 @@ class AsyncConnection:
     # ------------------------------------------------------------ requests
 
     def cursor(self, *, raw_text: Optional[bool] = None, stream: bool = False,
-               report_rows: Optional[bool] = None):
+               report_rows: Optional[bool] = None) -> AsyncCursor:
         from scratchbird.aio._cursor import AsyncCursor
         return AsyncCursor(self, self._sync.cursor(raw_text=raw_text, stream=stream,
                                                    report_rows=report_rows))
 
-    async def execute(self, sql: str, params: Any = None, *, timeout: Optional[float] = None):
+    async def execute(self, sql: str, params: Any = None, *,
+                      timeout: Optional[float] = None) -> AsyncCursor:
         return await self.cursor().execute(sql, params, timeout=timeout)
 
     async def query(self, sql: str, params: Any = None) -> List[Dict[str, Any]]:
@@ -203,10 +223,11 @@ class AsyncConnection:
             return
         await self._call(self._sync.close)
 
-    async def __aenter__(self) -> "AsyncConnection":
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]],
+                        exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         """Commit on success, roll back on an exception, then close (as the blocking one)."""
         await self._call(self._sync.__exit__, exc_type, exc, tb)
 
@@ -218,7 +239,7 @@ class AsyncConnection:
     async def unlisten(self, channel: Optional[str] = None) -> None:
         await self._call(self._sync.unlisten, channel)
 
-    async def notifies(self, timeout: Optional[float] = None):
+    async def notifies(self, timeout: Optional[float] = None) -> AsyncIterator[Notification]:
         """Yield ``Notification``s as they arrive (``Connection.notifies``)."""
         source = self._sync.notifies(timeout)
         try:
@@ -234,7 +255,7 @@ class AsyncConnection:
 class AsyncTransaction:
     """``async with conn.transaction():`` runs the blocking ``Transaction`` block."""
 
-    def __init__(self, conn: AsyncConnection, block) -> None:
+    def __init__(self, conn: AsyncConnection, block: Transaction) -> None:
         self.connection = conn
         self._block = block
 
@@ -242,9 +263,10 @@ class AsyncTransaction:
     def savepoint_name(self) -> Optional[str]:
         return self._block.savepoint_name
 
-    async def __aenter__(self) -> "AsyncTransaction":
+    async def __aenter__(self) -> Self:
         await self.connection._call(self._block.__enter__)
         return self
 
-    async def __aexit__(self, exc_type, exc, tb) -> bool:
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]],
+                        exc: Optional[BaseException], tb: Optional[TracebackType]) -> bool:
         return await self.connection._call(self._block.__exit__, exc_type, exc, tb)

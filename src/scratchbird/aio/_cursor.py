@@ -6,17 +6,43 @@ the event loop: a fetch awaits only when a streaming result must read more.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, ParamSpec,
+                    Tuple, Type, TypeVar)
 
+from scratchbird._columns import ColumnInfo
+from scratchbird._typing import DescriptionItem, Row
+from scratchbird.adapters import AdaptersMap
 from scratchbird.cursor import Cursor
 
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from scratchbird.aio._connection import AsyncConnection
+
 __all__ = ["AsyncCursor"]
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
 
 
 class AsyncCursor:
     """PEP 249 cursor for ``AsyncConnection`` (the same rules as ``Cursor``)."""
 
-    def __init__(self, connection, cursor: Cursor) -> None:
+    # The blocking cursor's state, read through __getattr__ (annotations only: no class
+    # attributes are created, so the lookups still reach __getattr__).
+    description: Optional[Tuple[DescriptionItem, ...]]
+    columns: Optional[Tuple[ColumnInfo, ...]]
+    rowcount: int
+    lastrowid: Optional[int]
+    statusmessage: Optional[str]
+    server_report: Optional[Dict[str, Any]]
+    rownumber: Optional[int]
+    stream: bool
+    closed: bool
+    adapters: AdaptersMap
+
+    def __init__(self, connection: AsyncConnection, cursor: Cursor) -> None:
         self.connection = connection
         self._cursor = cursor
 
@@ -32,43 +58,43 @@ class AsyncCursor:
         """True when a fetch can be served without reading from the server."""
         return not self._cursor._more_coming()
 
-    async def _call(self, method, *args: Any, **kwargs: Any) -> Any:
+    async def _call(self, method: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:
         return await self.connection._call(method, *args, **kwargs)
 
     # ------------------------------------------------------------ executing
 
     async def execute(self, operation: str, parameters: Any = None, *,
-                      timeout: Optional[float] = None) -> "AsyncCursor":
+                      timeout: Optional[float] = None) -> Self:
         await self._call(self._cursor.execute, operation, parameters, timeout=timeout)
         return self
 
-    async def executemany(self, operation: str, seq_of_parameters: Iterable[Any]) -> "AsyncCursor":
+    async def executemany(self, operation: str, seq_of_parameters: Iterable[Any]) -> Self:
         await self._call(self._cursor.executemany, operation, seq_of_parameters)
         return self
 
     async def nextset(self) -> Optional[bool]:
         return await self._call(self._cursor.nextset)
 
-    async def fetchone(self) -> Optional[tuple]:
+    async def fetchone(self) -> Optional[Row]:
         cur = self._cursor
         if cur._pos < len(cur._rows) or self._buffered():
             return cur.fetchone()
         return await self._call(cur.fetchone)
 
-    async def fetchmany(self, size: Optional[int] = None) -> List[tuple]:
+    async def fetchmany(self, size: Optional[int] = None) -> List[Row]:
         if self._buffered():
             return self._cursor.fetchmany(size)
         return await self._call(self._cursor.fetchmany, size)
 
-    async def fetchall(self) -> List[tuple]:
+    async def fetchall(self) -> List[Row]:
         if self._buffered():
             return self._cursor.fetchall()
         return await self._call(self._cursor.fetchall)
 
-    def __aiter__(self) -> "AsyncCursor":
+    def __aiter__(self) -> Self:
         return self
 
-    async def __anext__(self) -> tuple:
+    async def __anext__(self) -> Row:
         row = await self.fetchone()
         if row is None:
             raise StopAsyncIteration
@@ -80,10 +106,11 @@ class AsyncCursor:
         else:
             await self._call(self._cursor.close)
 
-    async def __aenter__(self) -> "AsyncCursor":
+    async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]],
+                        exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         await self.close()
 
     # ------------------------------------------------------------ state (no I/O)

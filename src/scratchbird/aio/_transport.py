@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional, cast
 
 from scratchbird._dsn import ConnectParams
 from scratchbird._transport import make_ssl_context
 from scratchbird.aio._bridge import await_
 from scratchbird.errors import ConnectionLost, OperationalError
+
+if TYPE_CHECKING:
+    from scratchbird.lifecycle import RequestControl
 
 __all__ = ["AsyncTransport", "open_async_transport"]
 
@@ -39,11 +42,11 @@ class _Receiver(asyncio.Protocol):
         self.chunks: List[bytes] = []
         self.ended = False                  # EOF or connection lost
         self.error: Optional[BaseException] = None
-        self.waiter: Optional[asyncio.Future] = None
-        self.drained: Optional[asyncio.Future] = None
+        self.waiter: Optional[asyncio.Future[None]] = None
+        self.drained: Optional[asyncio.Future[None]] = None
 
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)   # a stream connection's
 
     def data_received(self, data: bytes) -> None:
         self.chunks.append(data)
@@ -98,11 +101,13 @@ class AsyncTransport:
 
     def __init__(self, receiver: _Receiver, tls: bool, where: str) -> None:
         self._receiver = receiver
-        self._transport = receiver.transport
+        transport = receiver.transport
+        assert transport is not None        # connected: connection_made() has run
+        self._transport = transport
         self.tls = tls
         self.where = where
         self.closed = False
-        self.control = None             # the connection's RequestControl, once connected
+        self.control: Optional[RequestControl] = None   # the connection's, once connected
         self.cancel_pending = False     # the awaiting task was cancelled mid-request
         self._timeout: Optional[float] = None
         self._timed_out = False
@@ -125,7 +130,7 @@ class AsyncTransport:
                     or receiver.ended)
 
     def recv(self) -> bytes:
-        return self._receive(None)
+        return cast(bytes, self._receive(None))     # None comes only with ``within``
 
     def recv_within(self, timeout: Optional[float]) -> Optional[bytes]:
         """``recv()`` if bytes arrive within ``timeout`` seconds (None: wait), else None
@@ -139,7 +144,7 @@ class AsyncTransport:
                 if within is not None:
                     await_(asyncio.wait_for(receiver.wait(), within))
                 elif self._timeout is not None:
-                    self._wait_with_deadline()
+                    self._wait_with_deadline(self._timeout)
                 else:
                     await_(receiver.wait())
             except asyncio.TimeoutError:
@@ -159,8 +164,8 @@ class AsyncTransport:
                                  f"{receiver.error}")
         raise ConnectionLost(f"the server at {self.where} closed the connection")
 
-    def _wait_with_deadline(self) -> None:
-        handle = asyncio.get_running_loop().call_later(self._timeout, self._expire_read)
+    def _wait_with_deadline(self, timeout: float) -> None:
+        handle = asyncio.get_running_loop().call_later(timeout, self._expire_read)
         try:
             await_(self._receiver.wait())
         finally:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 import re
 import time
-from typing import TYPE_CHECKING, Any, Deque, FrozenSet, Iterable, Iterator, List, Optional
+from typing import TYPE_CHECKING, Deque, FrozenSet, Generator, Iterable, List, Optional
 
 from scratchbird import _constants as c
 from scratchbird._log import log
@@ -111,7 +111,8 @@ class NotifyMixin(_Host):
             else:
                 self._pending_notifications.append(notification)
 
-    def notifies(self, timeout: Optional[float] = None) -> Iterator[Notification]:
+    def notifies(self, timeout: Optional[float] = None
+                 ) -> Generator[Notification, None, None]:
         """Yield notifications as they arrive; stop after ``timeout`` seconds (None:
         wait forever; 0: only what has arrived already)."""
         deadline = None if timeout is None else time.monotonic() + timeout
