@@ -29,7 +29,7 @@ def main() -> int:
 
         cur.execute("SELECT id, name, price FROM items WHERE id > :min ORDER BY id", {"min": 15})
         print("\ndescription:")
-        for col in cur.description:
+        for col in cur.description or ():
             print("   ", col)
         print("rows:")
         for row in cur.fetchall():

@@ -9,18 +9,25 @@ very same functions.
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Awaitable, Callable, Optional
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Dict, Optional, Type, TypeVar
 
 from scratchbird.aio import AsyncConnection
 from scratchbird.aio._bridge import await_, run_sync
 from scratchbird.errors import Error
 from scratchbird.pool._policy import Lease
-from scratchbird.pool._sync import ConnectionPool
+from scratchbird.connection import Connection
+from scratchbird.pool._sync import _Pool
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["AsyncConnectionPool"]
 
+_T = TypeVar("_T")
 
-def _wait(awaitable, timeout: Optional[float]) -> None:
+
+def _wait(awaitable: Awaitable[_T], timeout: Optional[float]) -> None:
     """Wait up to ``timeout`` seconds (None: for ever), from a greenlet."""
     try:
         await_(asyncio.wait_for(awaitable, timeout))
@@ -34,11 +41,11 @@ class _LoopCondition:
     def __init__(self) -> None:
         self._cond = asyncio.Condition()
 
-    def __enter__(self) -> "_LoopCondition":
+    def __enter__(self) -> Self:
         await_(self._cond.acquire())
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self._cond.release()
 
     def wait(self, timeout: Optional[float]) -> None:
@@ -74,24 +81,24 @@ class _Loop:
     event = _LoopEvent
 
     @staticmethod
-    def start(fn: Callable[[], None], name: str) -> asyncio.Task:
+    def start(fn: Callable[[], None], name: str) -> asyncio.Task[None]:
         return asyncio.get_running_loop().create_task(run_sync(fn), name=name)
 
     @staticmethod
-    def join(worker: asyncio.Task, timeout: float) -> None:
+    def join(worker: asyncio.Task[None], timeout: float) -> None:
         try:
             await_(asyncio.wait_for(asyncio.shield(worker), timeout))
         except (asyncio.TimeoutError, Error):
             worker.cancel()
 
 
-class _LoopPool(ConnectionPool):
+class _LoopPool(_Pool[AsyncConnection]):
     """``ConnectionPool`` over the event loop, with ``AsyncConnection``\\ s."""
 
     _runtime = _Loop
 
     @staticmethod
-    def _blocking(conn: AsyncConnection):
+    def _blocking(conn: AsyncConnection) -> Connection:
         return conn._sync
 
     def _connect(self) -> AsyncConnection:
@@ -127,7 +134,7 @@ class AsyncConnectionPool:
     def closed(self) -> bool:
         return self._pool.closed
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, int]:
         return self._pool.stats()
 
     async def open(self) -> None:
@@ -138,7 +145,7 @@ class AsyncConnectionPool:
         await self.open()
         await run_sync(self._pool.wait, timeout)
 
-    def connection(self, timeout: Optional[float] = None) -> Lease:
+    def connection(self, timeout: Optional[float] = None) -> Lease[AsyncConnection]:
         """``async with pool.connection() as conn:``."""
         return Lease(self, timeout)
 
@@ -153,9 +160,10 @@ class AsyncConnectionPool:
     async def close(self, timeout: float = 5.0) -> None:
         await run_sync(self._pool.close, timeout)
 
-    async def __aenter__(self) -> "AsyncConnectionPool":
+    async def __aenter__(self) -> Self:
         await self.open()
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]],
+                        exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         await self.close()

@@ -9,12 +9,19 @@ from __future__ import annotations
 import collections
 import random
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Dict, Generic, List, Optional, Tuple, Type,
+                    TypeVar)
 
 from scratchbird.errors import Error, OperationalError
 
+if TYPE_CHECKING:
+    from scratchbird.connection import Connection
+
 __all__ = ["PoolPolicy", "Slot", "Lease", "PoolError", "PoolTimeout", "PoolClosed", "TooManyRequests",
            "restore_for_reuse", "ready_for_checkout"]
+
+_C = TypeVar("_C")      # the pooled connection: Connection or AsyncConnection
 
 
 class PoolError(OperationalError):
@@ -64,7 +71,7 @@ class PoolPolicy:
         self.waiting = 0
         self.expired: List[Slot] = []       # taken out of idle, not closed yet
         self.closed = False
-        self.counts = collections.Counter()
+        self.counts: "collections.Counter[str]" = collections.Counter()
 
     # ------------------------------------------------------------ checkout
 
@@ -156,7 +163,7 @@ class PoolPolicy:
         ``min_size``) or their lifetime, and whether to open one more to keep
         ``min_size`` (its room is reserved now; the worker comes back for the next)."""
         to_close, self.expired = self.expired, []
-        keep = collections.deque()
+        keep: "collections.deque[Slot]" = collections.deque()
         for slot in self.idle:      # oldest first
             lifetime_over = slot.expires is not None and now >= slot.expires
             idle_over = (self.max_idle is not None and now - slot.last_used >= self.max_idle
@@ -191,31 +198,37 @@ class PoolPolicy:
         return out
 
 
-class Lease:
+class Lease(Generic[_C]):
     """``with pool.connection() as conn:`` / ``async with``: one checkout, one return
     (``failed`` when the block raised), for both pools."""
 
     __slots__ = ("pool", "timeout", "conn")
 
-    def __init__(self, pool, timeout: Optional[float]) -> None:
-        self.pool, self.timeout, self.conn = pool, timeout, None
+    def __init__(self, pool: Any, timeout: Optional[float]) -> None:
+        # pool: a ConnectionPool (with) or an AsyncConnectionPool (async with)
+        self.pool, self.timeout = pool, timeout
+        self.conn: Optional[_C] = None
 
-    def __enter__(self):
-        self.conn = self.pool.getconn(self.timeout)
-        return self.conn
+    def __enter__(self) -> _C:
+        conn: _C = self.pool.getconn(self.timeout)
+        self.conn = conn
+        return conn
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         self.pool.putconn(self.conn, failed=exc_type is not None)
 
-    async def __aenter__(self):
-        self.conn = await self.pool.getconn(self.timeout)
-        return self.conn
+    async def __aenter__(self) -> _C:
+        conn: _C = await self.pool.getconn(self.timeout)
+        self.conn = conn
+        return conn
 
-    async def __aexit__(self, exc_type, exc, tb) -> None:
+    async def __aexit__(self, exc_type: Optional[Type[BaseException]],
+                        exc: Optional[BaseException], tb: Optional[TracebackType]) -> None:
         await self.pool.putconn(self.conn, failed=exc_type is not None)
 
 
-def ready_for_checkout(conn) -> bool:
+def ready_for_checkout(conn: Connection) -> bool:
     """Local checks of an idle blocking ``Connection`` before it is handed out: open,
     not broken, nothing pending, and the server has not closed it meanwhile."""
     transport = conn._transport
@@ -223,7 +236,7 @@ def ready_for_checkout(conn) -> bool:
             and not conn._channels)
 
 
-def restore_for_reuse(conn, failed: bool) -> bool:
+def restore_for_reuse(conn: Connection, failed: bool) -> bool:
     """Make a returned blocking ``Connection`` fit for the next user; False when it
     must be closed instead. A connection that raised inside the block is checked with a
     PING; one left inside a transaction (or a transaction() block, or an unread stream)

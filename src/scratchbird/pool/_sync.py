@@ -9,17 +9,23 @@ when to open or close one) are ``_policy.PoolPolicy``.
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Callable, Dict, Generic, Optional, Tuple, Type, TypeVar
 
 from scratchbird.connection import Connection, connect
 from scratchbird.errors import Error
 from scratchbird._log import log
-from scratchbird.pool._policy import (Lease, PoolClosed, PoolPolicy, monotonic,
+from scratchbird.pool._policy import (Lease, PoolClosed, PoolPolicy, Slot, monotonic,
                                       ready_for_checkout, restore_for_reuse)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = ["ConnectionPool"]
 
 UPKEEP_SECONDS = 1.0     # the upkeep worker looks at the idle connections this often
+
+_C = TypeVar("_C")      # the pooled connection: Connection, or AsyncConnection (_async)
 
 
 class _Threads:
@@ -45,7 +51,7 @@ class _Threads:
             worker.join(timeout)
 
 
-class ConnectionPool:
+class _Pool(Generic[_C]):
     """A thread-safe pool of ``scratchbird.Connection`` (Go database/sql semantics).
 
     ``with pool.connection() as conn:`` hands out a connection and takes it back.
@@ -79,10 +85,10 @@ class ConnectionPool:
     def __init__(self, conninfo: Optional[str] = None, *, min_size: int = 1,
                  max_size: Optional[int] = None, timeout: float = 30.0,
                  max_idle: Optional[float] = 600.0, max_lifetime: Optional[float] = 3600.0,
-                 max_waiting: int = 0, check: Optional[Callable[[Any], Any]] = None,
-                 reset: Optional[Callable[[Any], Any]] = None,
-                 kwargs: Optional[dict] = None, name: Optional[str] = None,
-                 connect_fn: Callable[..., Connection] = connect, open: bool = True) -> None:
+                 max_waiting: int = 0, check: Optional[Callable[[_C], Any]] = None,
+                 reset: Optional[Callable[[_C], Any]] = None,
+                 kwargs: Optional[Dict[str, Any]] = None, name: Optional[str] = None,
+                 connect_fn: Callable[..., Any] = connect, open: bool = True) -> None:
         self.conninfo = conninfo
         self.kwargs = dict(kwargs or {})
         self.name = name or "pool"
@@ -90,7 +96,7 @@ class ConnectionPool:
         self._connect_fn = connect_fn
         self._policy = PoolPolicy(min_size, max_size, timeout, max_idle, max_lifetime,
                                   max_waiting)
-        self._worker = None
+        self._worker: Any = None     # the upkeep thread or task (_runtime.start)
         if open:
             self._open_pool()
 
@@ -109,7 +115,7 @@ class ConnectionPool:
     def closed(self) -> bool:
         return self._policy.closed
 
-    def stats(self) -> dict:
+    def stats(self) -> Dict[str, int]:
         """Sizes and counters (``PoolPolicy.stats``)."""
         return self._policy.stats()
 
@@ -125,11 +131,11 @@ class ConnectionPool:
 
     # ------------------------------------------------------------ checkout / return
 
-    def connection(self, timeout: Optional[float] = None) -> Lease:
+    def connection(self, timeout: Optional[float] = None) -> Lease[_C]:
         """``with pool.connection() as conn:``: a connection for the block."""
         return Lease(self, timeout)
 
-    def getconn(self, timeout: Optional[float] = None):
+    def getconn(self, timeout: Optional[float] = None) -> _C:
         """Take a connection (give it back with ``putconn``)."""
         policy = self._policy
         deadline = monotonic() + (policy.timeout if timeout is None else timeout)
@@ -137,15 +143,17 @@ class ConnectionPool:
             slot, grow = self._reserve(deadline)
             if grow:
                 return self._open(busy=True)
-            if self._fit(slot.conn):
-                return slot.conn
+            assert slot is not None         # checkout gives a slot, or room to grow
+            conn: _C = slot.conn
+            if self._fit(conn):
+                return conn
             with self._cond:            # nothing sent yet: take another (ErrBadConn)
                 policy.discard(slot, "discarded_unchecked")
                 policy.counts["retried"] += 1
             self._close(slot.conn)
             self._wake.set()
 
-    def _reserve(self, deadline: float):
+    def _reserve(self, deadline: float) -> Tuple[Optional[Slot], bool]:
         policy = self._policy
         with self._cond:
             waiting = False
@@ -162,7 +170,7 @@ class ConnectionPool:
                 if policy.expired:
                     self._wake.set()     # the upkeep worker closes them
 
-    def _fit(self, conn) -> bool:
+    def _fit(self, conn: _C) -> bool:
         if not ready_for_checkout(self._blocking(conn)):
             return False
         if self.check is not None:
@@ -173,7 +181,7 @@ class ConnectionPool:
                 return False
         return True
 
-    def putconn(self, conn, failed: bool = False) -> None:
+    def putconn(self, conn: _C, failed: bool = False) -> None:
         """Give a connection back (see the class docstring for what happens to it)."""
         usable = restore_for_reuse(self._blocking(conn), failed)
         if usable and self.reset is not None:
@@ -192,18 +200,20 @@ class ConnectionPool:
     # ------------------------------------------------------------ what differs by front end
 
     @staticmethod
-    def _blocking(conn) -> Connection:
+    def _blocking(conn: Any) -> Connection:
+        blocking: Connection = conn
+        return blocking
+
+    def _connect(self) -> _C:
+        conn: _C = self._connect_fn(self.conninfo, **self.kwargs)
         return conn
 
-    def _connect(self):
-        return self._connect_fn(self.conninfo, **self.kwargs)
-
     @staticmethod
-    def _call_user(fn: Callable[[Any], Any], conn) -> Any:
+    def _call_user(fn: Callable[[Any], Any], conn: Any) -> Any:
         return fn(conn)
 
     @staticmethod
-    def _close(conn) -> None:
+    def _close(conn: Any) -> None:
         try:
             conn.close()
         except Error:
@@ -211,7 +221,7 @@ class ConnectionPool:
 
     # ------------------------------------------------------------ opening, upkeep
 
-    def _open(self, busy: bool):
+    def _open(self, busy: bool) -> _C:
         try:
             conn = self._connect()
         except BaseException:
@@ -261,8 +271,13 @@ class ConnectionPool:
             self._close(slot.conn)
         self._runtime.join(self._worker, timeout)
 
-    def __enter__(self) -> "ConnectionPool":
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         self.close()
+
+
+class ConnectionPool(_Pool[Connection]):
+    __doc__ = _Pool.__doc__     # the pool's code is _Pool's, shared with AsyncConnectionPool
