@@ -42,3 +42,10 @@ class FrameSource(Protocol):
 
 class RowSink(Protocol):
     def append(self, row: Row, /) -> None: ...
+
+
+class RowDecoder(Protocol):
+    """What ``read_data_rows`` (rowcodec, bincodec) asks of a row decoder: the compiled loops
+    take their own decoder class's fast path and call ``decode_row`` on any other."""
+
+    def decode_row(self, payload: Buffer) -> Any: ...

@@ -147,9 +147,18 @@ class BinaryRowDecoder:
         self._type_ids, self._contexts, self._decoders = type_ids, contexts, decoders
 
     # read-only: the decoders are chosen from these once
-    columns = property(lambda self: self._columns)
-    json_loads = property(lambda self: self._json_loads)
-    type_ids = property(lambda self: self._type_ids, doc="The type id of each column.")
+    @property
+    def columns(self) -> Tuple[Column, ...]:
+        return self._columns
+
+    @property
+    def json_loads(self) -> Optional[JsonLoads]:
+        return self._json_loads
+
+    @property
+    def type_ids(self) -> Tuple[TypeId, ...]:
+        """The type id of each column."""
+        return self._type_ids
 
     @property
     def ncolumns(self) -> int:

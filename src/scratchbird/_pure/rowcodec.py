@@ -21,7 +21,7 @@ from scratchbird.errors import DataError, ProtocolError
 from scratchbird._pure.framing import encode_header
 
 if TYPE_CHECKING:
-    from scratchbird._typing import Buffer, FrameSource, RowSink
+    from scratchbird._typing import Buffer, FrameSource, RowDecoder, RowSink
 
 # a user loader: called with a value's text
 Loader = Callable[[str], Any]
@@ -163,7 +163,7 @@ def data_row_values(payload: Buffer, ncolumns: int) -> Iterator[Optional[bytes]]
         raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
 
 
-def read_data_rows(reader: FrameSource, decoder: TextRowDecoder, rows: RowSink,
+def read_data_rows(reader: FrameSource, decoder: RowDecoder, rows: RowSink,
                    max_rows: int) -> int:
     """Decode consecutive complete DATA_ROW frames from ``reader`` into ``rows``.
 
