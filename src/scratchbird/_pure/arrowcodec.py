@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple, cast
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    cast)
 
 from scratchbird._pure import bincodec as _bincodec
 from scratchbird._pure.rowcodec import DEFAULT_NULL_MARKERS, data_row_values, _text
@@ -242,14 +243,16 @@ class ArrowSink:
     twin, or a list of Python values for a ``K_OBJECT`` column) and empties the sink.
     """
 
-    def __init__(self, columns: Iterable[Any], null_markers: Iterable[Buffer] = DEFAULT_NULL_MARKERS,
-                 raw_text: bool = False, numeric_as: str = NUMERIC_AS_DEFAULT) -> None:
+    def __init__(self, columns: Iterable[Any],
+                 null_markers: Iterable[Buffer] = DEFAULT_NULL_MARKERS, raw_text: bool = False,
+                 numeric_as: str = NUMERIC_AS_DEFAULT) -> None:
         self.columns = tuple(columns)
         self.plans = plan_columns(self.columns, raw_text, numeric_as)
         self.null_markers = tuple(bytes(m) for m in null_markers)
         self.raw_text = bool(raw_text)
         self._values: List[List[Any]] = [[] for _ in self.plans]
-        self._raws: List[List[Optional[str]]] = [[] for _ in self.plans]     # text of typed text columns
+        # text of typed text columns
+        self._raws: List[List[Optional[str]]] = [[] for _ in self.plans]
         self._fell_back = [False] * len(self.plans)
         self._rows = 0
 

@@ -25,8 +25,8 @@ from scratchbird._pure.bincodec_scalar import (
     FLOAT32, FLOAT64, GEOGRAPHY, GEOMETRY, INET, INT8, INT16, INT32, INT64, INT128, INTERVAL,
     JSON, JSONB, LIST, MACADDR, MAP, MONEY, MULTIRANGE, POINT, RANGE, ROW, SHAPE, TEXT, TIME,
     TIMESTAMP, TIMESTAMPTZ, TIMETZ, TSQUERY, TSVECTOR, TYPE_NAMES, TZ, UINT8, UINT16, UINT32,
-    UINT64, UINT128, UNTYPED, UUID, VARIANT, VECTOR, XML, Decoder, JsonLoads, Options, TypeId, TypeSpec,
-    _Malformed, type_label,
+    UINT64, UINT128, UNTYPED, UUID, VARIANT, VECTOR, XML, Decoder, JsonLoads, Options, TypeId,
+    TypeSpec, _Malformed, type_label,
 )
 from scratchbird._pure import rowcodec as _rowcodec
 from scratchbird.errors import DataError
@@ -242,8 +242,9 @@ def encode_data_row(type_ids: Sequence[TypeSpec], values: Sequence[Any]) -> byte
     return b"".join(parts)
 
 
-def encode_data_row_frames(type_ids: Sequence[TypeSpec], rows: Iterable[Sequence[Any]], sequence: int,
-                           attachment_id: Buffer = ZERO_UUID, txn_id: int = 0) -> Tuple[bytes, int]:
+def encode_data_row_frames(type_ids: Sequence[TypeSpec], rows: Iterable[Sequence[Any]],
+                           sequence: int, attachment_id: Buffer = ZERO_UUID,
+                           txn_id: int = 0) -> Tuple[bytes, int]:
     """Whole DATA_ROW frames (flags 0) for many rows of binary values: the dev server's
     bulk path, the binary sibling of ``rowcodec.encode_data_row_frames``.
 

@@ -14,15 +14,16 @@ import ipaddress
 import struct
 import uuid
 from decimal import Decimal
-from typing import Any, Callable, Dict, Iterable, List, Literal, Optional, Set, Tuple, Union, overload
+from typing import (Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple, Union,
+                    overload)
 
 from scratchbird.binary_types import Geometry, Interval, Jsonb, Range
 from scratchbird.types import Json
 from scratchbird._pure.bincodec_scalar import (
     ARRAY, BINARY, BOOLEAN, CIDR, CODECS, DATE, DECIMAL, FLOAT64, GEOMETRY, INET, INT64, INT128,
     INTERVAL, JSON, JSONB, LIST, MAP, MULTIRANGE, RANGE, ROW, TEXT, TIME, TIMESTAMP, TIMESTAMPTZ,
-    TIMETZ, UINT128, UNTYPED, UUID, VARIANT, VECTOR, COMPOSITE, Encoder, Options, TypeSpec, _Malformed,
-    _expected, _is_int, _register, type_label,
+    TIMETZ, UINT128, UNTYPED, UUID, VARIANT, VECTOR, COMPOSITE, Encoder, Options, TypeSpec,
+    _Malformed, _expected, _is_int, _register, type_label,
 )
 
 MAX_DEPTH = 32      # nested values inside one value

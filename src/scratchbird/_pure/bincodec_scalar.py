@@ -104,7 +104,8 @@ class Options:
 Decoder = Callable[[bytes, Options, int], Any]
 Encoder = Callable[[Any, TypeSpec], bytes]
 
-CODECS: Dict[TypeId, Tuple[Decoder, Encoder]] = {}   # type id -> (decode, encode); nested types add theirs
+# type id -> (decode, encode); the temporal and nested modules add theirs
+CODECS: Dict[TypeId, Tuple[Decoder, Encoder]] = {}
 
 
 def _register(type_ids: Iterable[TypeId], decode: Decoder, encode: Encoder) -> None:
@@ -253,8 +254,9 @@ def _dec_decimal(data: bytes, opts: Options, depth: int) -> Any:
             raise _Malformed("a decimal infinity has a coefficient")
         return Decimal((negative, (), "F"))  # type: ignore[arg-type]  # typeshed lacks the 'F' form
     # a NaN's coefficient is its diagnostic payload
-    return Decimal((negative, _digits_of(coefficient) if coefficient else (),  # type: ignore[arg-type]
-                    _SPECIAL_EXPONENT[kind]))  # (typeshed lacks the 'n'/'N' exponent form)
+    payload = _digits_of(coefficient) if coefficient else ()
+    # typeshed lacks the 'n'/'N' exponent form of the tuple
+    return Decimal((negative, payload, _SPECIAL_EXPONENT[kind]))  # type: ignore[arg-type]
 
 
 def _enc_decimal(value: Any, spec: TypeSpec) -> bytes:

@@ -12,8 +12,8 @@ from typing import Any, Optional
 
 from scratchbird.binary_types import Interval
 from scratchbird._pure.bincodec_scalar import (
-    DATE, INTERVAL, TIME, TIMESTAMP, TIMESTAMPTZ, TIMETZ, Options, TypeSpec, _expected, _fixed, _I32,
-    _Malformed, _register,
+    DATE, INTERVAL, TIME, TIMESTAMP, TIMESTAMPTZ, TIMETZ, Options, TypeSpec, _expected, _fixed,
+    _I32, _Malformed, _register,
 )
 
 EPOCH_DATE = _dt.date(2000, 1, 1)

@@ -368,8 +368,8 @@ def _scan_placeholders(sql: str) -> List[_Mark]:
         elif ch == ":":
             name = _PLACEHOLDER_NAME.match(sql, i + 1)
             if sql.startswith("::", i):
-                i = _COLONS.match(sql, i).end()  # type: ignore[union-attr]  # matches: sql[i:] starts with ::
-                # (a :: cast is never a placeholder)
+                # a :: cast is never a placeholder (and _COLONS matches: sql[i:] starts with ::)
+                i = _COLONS.match(sql, i).end()  # type: ignore[union-attr]
             elif name is not None:
                 found.append((i, name.end(), _NAMED, name.group()))
                 i = name.end()

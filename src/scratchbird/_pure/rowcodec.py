@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import struct
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, Tuple, Union
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, Tuple,
+                    Union)
 
 from scratchbird._constants import DATA_ROW, OID_BOOL, OID_INT8, OID_NUMERIC, ZERO_UUID
 from scratchbird.errors import DataError, ProtocolError
@@ -67,8 +68,8 @@ def _load(loader: Loader, text: str, column: int) -> Any:
 class TextRowDecoder:
     """Turns DATA_ROW payloads of a text-value result into tuples."""
 
-    def __init__(self, type_oids: Iterable[int], null_markers: Iterable[Buffer] = DEFAULT_NULL_MARKERS,
-                 raw_text: bool = False,
+    def __init__(self, type_oids: Iterable[int],
+                 null_markers: Iterable[Buffer] = DEFAULT_NULL_MARKERS, raw_text: bool = False,
                  loaders: Optional[Iterable[Optional[Loader]]] = None) -> None:
         # Built into locals first, as the compiled twin: a failed re-initialisation
         # leaves the old state whole.
@@ -109,7 +110,8 @@ class TextRowDecoder:
             if low in _FALSE:
                 return False
         elif kind == KIND_LOADER:
-            return _load(self.loaders[column], _text(raw, column), column)  # type: ignore[arg-type]  # KIND_LOADER: loader set
+            # KIND_LOADER: the column's loader is set
+            return _load(self.loaders[column], _text(raw, column), column)  # type: ignore[arg-type]
         elif kind == KIND_DECIMAL:
             if _DEC_RE.match(raw):
                 try:
