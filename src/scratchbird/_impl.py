@@ -8,10 +8,17 @@ falls back silently.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 IMPL = os.environ.get("SCRATCHBIRD_IMPL", "c").strip().lower() or "c"
 
-if IMPL == "c":
+if TYPE_CHECKING:
+    # One module type per twin for the type checker: the stubs (src/scratchbird/_compiled/
+    # *.pyi), which describe both twins (tests/test_stubs_match_twins.py holds them to the
+    # pure twins' names, parameters and annotations).
+    from scratchbird._compiled import (arraybind, arrowcodec, bincodec, copycodec, framing,
+                                       literals, requestcodec, rowcodec, textparams)
+elif IMPL == "c":
     try:
         from scratchbird._compiled import (arraybind, arrowcodec, bincodec, copycodec, framing,
                                            literals, requestcodec, rowcodec, textparams)

@@ -21,3 +21,31 @@ Buffer = Union[bytes, bytearray, memoryview]
 DescriptionItem = Tuple[str, Any, Any, Any, Any, Any, Any]
 
 __all__ = ["Row", "Params", "Buffer", "DescriptionItem"]
+
+# Appended for the codec twins and their stubs (issue 12): what the row readers
+# (``read_data_rows`` of rowcodec, bincodec and arrowcodec, either twin) use of a
+# FrameReader (either twin's), and of the list they append rows to.
+from typing import Optional, Protocol  # noqa: E402
+
+
+class FrameSource(Protocol):
+    max_payload: int
+
+    def contiguous(self) -> Tuple[Buffer, int, int]: ...
+
+    def consume(self, n: int) -> None: ...
+
+    def peek_type(self) -> Optional[int]: ...
+
+    def next_frame(self) -> Any: ...
+
+
+class RowSink(Protocol):
+    def append(self, row: Row, /) -> None: ...
+
+
+class RowDecoder(Protocol):
+    """What ``read_data_rows`` (rowcodec, bincodec) asks of a row decoder: the compiled loops
+    take their own decoder class's fast path and call ``decode_row`` on any other."""
+
+    def decode_row(self, payload: Buffer) -> Any: ...

@@ -1,12 +1,14 @@
 """Type stubs for the compiled twin of ``scratchbird._pure.framing`` (ext/framing.pyx)."""
 from typing import Callable, Optional, Tuple
 
-from typing_extensions import Buffer
-
+from scratchbird._typing import Buffer
 from scratchbird.errors import ProtocolError
 
 __all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_frame",
            "sequence_error"]
+
+# msg_type, flags, length, sequence, attachment_id, txn_id
+_Header = Tuple[int, int, int, int, bytes, int]
 
 class Frame:
     msg_type: int
@@ -23,7 +25,7 @@ def encode_header(msg_type: int, length: int, sequence: int = ..., attachment_id
 def encode_frame(msg_type: int, payload: Buffer = ..., sequence: int = ...,
                  attachment_id: Buffer = ..., txn_id: int = ..., flags: int = ...) -> bytes: ...
 def decode_header(data: Buffer, offset: int = ..., max_payload: int = ...
-                  ) -> Tuple[int, int, int, int, bytes, int]: ...
+                  ) -> _Header: ...
 def sequence_error(received: int, expected: int) -> ProtocolError: ...
 
 class FrameReader:

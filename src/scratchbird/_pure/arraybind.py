@@ -38,7 +38,7 @@ _ROW = struct.Struct("<II")
 _CELL = struct.Struct("<IBBHQ")
 
 
-def _check_shape(rows, parameter_count: int) -> None:
+def _check_shape(rows: Sequence[Sequence[Optional[bytes]]], parameter_count: int) -> None:
     if parameter_count < 1:
         raise ProgrammingError("an array bind needs at least one parameter")
     if not rows:
@@ -50,7 +50,7 @@ def _row_error(index: int, got: int, want: int) -> ProgrammingError:
         f"array bind row {index} has {got} values; the statement takes {want}")
 
 
-def _value_error(index: int, value) -> ProgrammingError:
+def _value_error(index: int, value: object) -> ProgrammingError:
     return ProgrammingError(
         f"array bind row {index} holds a {type(value).__name__}; cells must be bytes or None")
 

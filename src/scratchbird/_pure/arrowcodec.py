@@ -20,11 +20,16 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import (TYPE_CHECKING, Any, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    cast)
 
 from scratchbird._pure import bincodec as _bincodec
 from scratchbird._pure.rowcodec import DEFAULT_NULL_MARKERS, data_row_values, _text
 from scratchbird._constants import DATA_ROW, OID_BOOL, OID_INT8, OID_NUMERIC
 from scratchbird.errors import DataError, ProgrammingError
+
+if TYPE_CHECKING:
+    from scratchbird._typing import Buffer, FrameSource
 
 __all__ = ["ArrowSink", "read_data_rows", "plan_columns", "parse_numeric_as",
            "NUMERIC_AS_DEFAULT", "export_stream"]
@@ -53,8 +58,11 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _MOD_PRECISION, _MOD_SCALE = 1, 2
 B = _bincodec
 
+# (kind, format, width, precision, scale, is_text, type_id or type code, context)
+Plan = Tuple[int, str, int, int, int, bool, Any, str]
+
 # binary type id -> (kind, Arrow format, width)
-_BINARY_PLANS = {
+_BINARY_PLANS: Dict[Tuple[int, int], Tuple[int, str, int]] = {
     B.BOOLEAN: (K_BOOL, "b", 0),
     B.INT8: (K_FIXED, "c", 1), B.INT16: (K_FIXED, "s", 2), B.INT32: (K_FIXED, "i", 4),
     B.INT64: (K_FIXED, "l", 8),
@@ -71,12 +79,12 @@ _BINARY_PLANS = {
     B.GEOGRAPHY: (K_BYTES, "z", 0), B.POINT: (K_BYTES, "z", 0), B.SHAPE: (K_BYTES, "z", 0),
 }
 # binary types decoded to Python values: the Arrow format they become ("" = inferred)
-_OBJECT_FORMATS = {
+_OBJECT_FORMATS: Dict[Tuple[int, int], str] = {
     B.INT128: "d:38,0", B.UINT128: "d:38,0", B.INTERVAL: "tin", B.VECTOR: "+l",
 }
 
 
-def parse_numeric_as(numeric_as):
+def parse_numeric_as(numeric_as: str) -> Tuple[int, str, int, int]:
     """``(kind, format, precision, scale)`` for text NUMERIC (code 1700) columns."""
     if numeric_as == "str":
         return K_UTF8, "u", 0, 0
@@ -92,13 +100,14 @@ def parse_numeric_as(numeric_as):
         f"0 <= s <= p, not {numeric_as!r}")
 
 
-def plan_columns(columns, raw_text=False, numeric_as=NUMERIC_AS_DEFAULT):
+def plan_columns(columns: Sequence[Any], raw_text: bool = False,
+                 numeric_as: str = NUMERIC_AS_DEFAULT) -> Tuple[Plan, ...]:
     """One plan per column: ``(kind, format, width, precision, scale, is_text, type_id, context)``.
 
     ``format`` is the Arrow C data interface format string of the column's Arrow type.
     """
     numeric = parse_numeric_as(numeric_as)
-    plans = []
+    plans: List[Plan] = []
     for i, col in enumerate(columns):
         if col.format != 1:     # a text value (docs/protocol.md 1.1: format 1 is binary)
             oid = col.type_oid
@@ -136,16 +145,16 @@ def plan_columns(columns, raw_text=False, numeric_as=NUMERIC_AS_DEFAULT):
 
 # --------------------------------------------------------------- text values
 
-def _scaled_decimal(text, precision, scale):
+def _scaled_decimal(text: bytes, precision: int, scale: int) -> Optional[int]:
     """The text of a decimal as an int scaled by ``10**scale``, or None when it does not
     fit ``decimal128(precision, scale)`` exactly (it is never rounded)."""
     sign, digits, exp = Decimal(text.decode("ascii")).as_tuple()
-    coef = int("".join(map(str, digits))) if digits else 0
+    coef: int = int("".join(map(str, digits))) if digits else 0
     if coef == 0:
         return 0
     if len(digits) > 38:         # as the compiled twin: at most 38 significant digits
         return None
-    k = exp + scale
+    k = cast(int, exp) + scale     # an int: the text matched _DEC_RE, so it is finite
     if k >= 0:
         if k > 38:
             return None
@@ -161,7 +170,7 @@ def _scaled_decimal(text, precision, scale):
     return -coef if sign else coef
 
 
-def _parse_text(kind, raw, precision, scale):
+def _parse_text(kind: int, raw: bytes, precision: int, scale: int) -> Any:
     """A text value under its column's kind, or ``_FAIL`` when it does not parse."""
     if kind == K_INT64:
         if _INT_RE.match(raw):
@@ -182,8 +191,8 @@ def _parse_text(kind, raw, precision, scale):
     if kind == K_FLOAT64:
         return float(raw) if _DEC_RE.match(raw) else _FAIL
     if _DEC_RE.match(raw):                       # K_DEC128
-        v = _scaled_decimal(raw, precision, scale)
-        return _FAIL if v is None else v
+        scaled = _scaled_decimal(raw, precision, scale)
+        return _FAIL if scaled is None else scaled
     return _FAIL
 
 
@@ -192,7 +201,7 @@ _FAIL = object()
 
 # --------------------------------------------------------------- binary values
 
-def binary_value_error(plan, raw):
+def binary_value_error(plan: Plan, raw: Buffer) -> DataError:
     """The DataError for a binary value that cannot go into its Arrow column (shared with
     the compiled twin): the decoder's own complaint, or that it does not fit."""
     kind, fmt, _w, _p, _s, _t, type_id, context = plan
@@ -204,7 +213,7 @@ def binary_value_error(plan, raw):
     return DataError(f"{context}: value {value!r} does not fit the Arrow type {fmt!r}")
 
 
-def _binary_value(plan, raw):
+def _binary_value(plan: Plan, raw: Buffer) -> Any:
     kind, fmt, _w, precision, scale, _t, type_id, _c = plan
     try:
         value = _bincodec.decode_value(type_id, bytes(raw))
@@ -234,25 +243,27 @@ class ArrowSink:
     twin, or a list of Python values for a ``K_OBJECT`` column) and empties the sink.
     """
 
-    def __init__(self, columns, null_markers=DEFAULT_NULL_MARKERS, raw_text=False,
-                 numeric_as=NUMERIC_AS_DEFAULT):
+    def __init__(self, columns: Iterable[Any],
+                 null_markers: Iterable[Buffer] = DEFAULT_NULL_MARKERS, raw_text: bool = False,
+                 numeric_as: str = NUMERIC_AS_DEFAULT) -> None:
         self.columns = tuple(columns)
         self.plans = plan_columns(self.columns, raw_text, numeric_as)
         self.null_markers = tuple(bytes(m) for m in null_markers)
         self.raw_text = bool(raw_text)
-        self._values = [[] for _ in self.plans]
-        self._raws = [[] for _ in self.plans]     # text of typed text columns
+        self._values: List[List[Any]] = [[] for _ in self.plans]
+        # text of typed text columns
+        self._raws: List[List[Optional[str]]] = [[] for _ in self.plans]
         self._fell_back = [False] * len(self.plans)
         self._rows = 0
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self._rows
 
     @property
-    def ncolumns(self):
+    def ncolumns(self) -> int:
         return len(self.plans)
 
-    def decode_row(self, payload):
+    def decode_row(self, payload: Buffer) -> None:
         """Append one DATA_ROW payload (REFERENCE 4.6); returns None (the sink keeps it)."""
         plans, markers = self.plans, (() if self.raw_text else self.null_markers)
         for i, raw in enumerate(data_row_values(payload, len(plans))):
@@ -285,20 +296,23 @@ class ArrowSink:
                 self._values[i].append(_binary_value(plan, raw))
         self._rows += 1
 
-    def discard(self):
+    def discard(self) -> None:
         """Drop the rows held (a stream being drained)."""
-        self.take(_build=False)
+        self._empty()
 
-    def take(self, _build=True):
-        """The rows held, one column per result column; the sink starts empty again."""
-        values, raws, fell_back = self._values, self._raws, self._fell_back
+    def _empty(self) -> Tuple[List[List[Any]], List[List[Optional[str]]], List[bool]]:
+        """Start empty again; returns what was held (values, raws, fell_back)."""
+        held = self._values, self._raws, self._fell_back
         self._values = [[] for _ in self.plans]
         self._raws = [[] for _ in self.plans]
         self._fell_back = [False] * len(self.plans)
         self._rows = 0
-        if not _build:
-            return None
-        out = []
+        return held
+
+    def take(self) -> List[Any]:
+        """The rows held, one column per result column; the sink starts empty again."""
+        values, raws, fell_back = self._empty()
+        out: List[Any] = []
         for plan, vals, raw, fell in zip(self.plans, values, raws, fell_back):
             if plan[0] == K_OBJECT:
                 out.append(vals)
@@ -309,7 +323,7 @@ class ArrowSink:
         return out
 
 
-def _array(values, fmt, kind=K_UTF8):
+def _array(values: List[Any], fmt: str, kind: int = K_UTF8) -> Any:
     from scratchbird.arrow._types import arrow_type, wrap_uuid
     import pyarrow as pa
     if kind == K_DEC128:
@@ -323,7 +337,7 @@ def _array(values, fmt, kind=K_UTF8):
     return wrap_uuid(array) if kind == K_UUID else array
 
 
-def read_data_rows(reader, sink, rows, max_rows):
+def read_data_rows(reader: FrameSource, sink: ArrowSink, rows: Any, max_rows: int) -> int:
     """Decode consecutive complete DATA_ROW frames from ``reader`` into ``sink``.
 
     ``rows`` is where the protocol keeps the result's rows: the sink itself, or (while a
@@ -339,7 +353,8 @@ def read_data_rows(reader, sink, rows, max_rows):
     return count
 
 
-def export_stream(names, formats, batches):
+def export_stream(names: Sequence[str], formats: Sequence[str],
+                  batches: Iterable[List[Any]]) -> object:
     """An ``arrow_array_stream`` PyCapsule of the batches (lists of ``take()`` columns):
     here through a pyarrow ``RecordBatchReader``; the compiled twin builds the C stream
     itself. A batch whose column types differ from ``formats`` fails the stream."""
@@ -351,7 +366,7 @@ def export_stream(names, formats, batches):
         fields.append(pa.field(str(name), t))
     schema = pa.schema(fields)
 
-    def record_batches():
+    def record_batches() -> Iterator[Any]:
         for columns in batches:
             for i, (field, column) in enumerate(zip(schema, columns)):
                 if column.type != field.type:

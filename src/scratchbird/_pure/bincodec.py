@@ -15,6 +15,7 @@ name) and the type; framing errors of the DATA_ROW itself raise ProtocolError, a
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING, Any, Iterable, List, NoReturn, Optional, Sequence, Tuple
 
 from scratchbird._constants import DATA_ROW, ZERO_UUID
 from scratchbird._pure import bincodec_temporal  # noqa: F401 - registers the temporal codecs
@@ -24,10 +25,15 @@ from scratchbird._pure.bincodec_scalar import (
     FLOAT32, FLOAT64, GEOGRAPHY, GEOMETRY, INET, INT8, INT16, INT32, INT64, INT128, INTERVAL,
     JSON, JSONB, LIST, MACADDR, MAP, MONEY, MULTIRANGE, POINT, RANGE, ROW, SHAPE, TEXT, TIME,
     TIMESTAMP, TIMESTAMPTZ, TIMETZ, TSQUERY, TSVECTOR, TYPE_NAMES, TZ, UINT8, UINT16, UINT32,
-    UINT64, UINT128, UNTYPED, UUID, VARIANT, VECTOR, XML, Options, _Malformed, type_label,
+    UINT64, UINT128, UNTYPED, UUID, VARIANT, VECTOR, XML, Decoder, JsonLoads, Options, TypeId,
+    TypeSpec, _Malformed, type_label,
 )
 from scratchbird._pure import rowcodec as _rowcodec
 from scratchbird.errors import DataError
+
+if TYPE_CHECKING:
+    from scratchbird._server_messages import Column, TypeRef
+    from scratchbird._typing import Buffer
 
 __all__ = [
     "BinaryRowDecoder", "read_data_rows", "decode_value", "encode_value", "encode_data_row",
@@ -68,7 +74,7 @@ _U16x2 = struct.Struct("<HH")
 _I32 = struct.Struct("<i")
 
 
-def _plan_column(col):
+def _plan_column(col: Column) -> Tuple[TypeId, str, Optional[str]]:
     """``(type_id, label, problem)`` for a column: problem is None when values decode.
 
     The type comes from the P1 CanonicalTypeRef (REFERENCE 4.4, 8.8): family and code,
@@ -103,18 +109,18 @@ def _plan_column(col):
     return type_id, label, None
 
 
-def column_type_id(col):
+def column_type_id(col: Column) -> TypeId:
     """The type id a column's binary values are decoded as (see ``_plan_column``)."""
     return _plan_column(col)[0]
 
 
-def _column_context(index, col, label):
+def _column_context(index: int, col: Column, label: str) -> str:
     name = getattr(col, "name", None)
     return f"column {index} ({name!r}, {label})" if name is not None else f"column {index} ({label})"
 
 
-def _refuser(problem):
-    def refuse(data, opts, depth):
+def _refuser(problem: str) -> Decoder:
+    def refuse(data: bytes, opts: Options, depth: int) -> NoReturn:
         raise _Malformed(problem)
     return refuse
 
@@ -127,7 +133,7 @@ class BinaryRowDecoder:
     and JSONB values; without it JSON is ``str`` and JSONB is ``Jsonb``.
     """
 
-    def __init__(self, columns, json_loads=None):
+    def __init__(self, columns: Iterable[Column], json_loads: Optional[JsonLoads] = None) -> None:
         # Built into locals first, as the compiled twin: a failed re-initialisation
         # leaves the old state whole.
         columns = tuple(columns)
@@ -141,19 +147,28 @@ class BinaryRowDecoder:
         self._type_ids, self._contexts, self._decoders = type_ids, contexts, decoders
 
     # read-only: the decoders are chosen from these once
-    columns = property(lambda self: self._columns)
-    json_loads = property(lambda self: self._json_loads)
-    type_ids = property(lambda self: self._type_ids, doc="The type id of each column.")
+    @property
+    def columns(self) -> Tuple[Column, ...]:
+        return self._columns
 
     @property
-    def ncolumns(self):
+    def json_loads(self) -> Optional[JsonLoads]:
+        return self._json_loads
+
+    @property
+    def type_ids(self) -> Tuple[TypeId, ...]:
+        """The type id of each column."""
+        return self._type_ids
+
+    @property
+    def ncolumns(self) -> int:
         return len(self._decoders)
 
-    def decode_row(self, payload):
+    def decode_row(self, payload: Buffer) -> Tuple[Any, ...]:
         """One DATA_ROW payload (REFERENCE 4.6) to a tuple."""
         values = _rowcodec.data_row_values(payload, len(self._decoders))
         decoders, opts = self._decoders, self._opts
-        out = []
+        out: List[Any] = []
         i = 0
         try:
             for i, raw in enumerate(values):
@@ -169,14 +184,14 @@ read_data_rows = _rowcodec.read_data_rows
 # ---------------------------------------------------------------- single values
 
 
-def _spec(type_id):
+def _spec(type_id: TypeSpec) -> TypeSpec:
     """A type spec as a tuple: ``(family, code, *parameters)`` (docs/protocol.md)."""
     if not isinstance(type_id, (tuple, list)) or len(type_id) < 2:
         raise TypeError(f"a type id is a (family, code) tuple, not {type_id!r}")
     return tuple(type_id)
 
 
-def decode_value(type_id, data, json_loads=None):
+def decode_value(type_id: TypeSpec, data: Buffer, json_loads: Optional[JsonLoads] = None) -> Any:
     """One binary value of ``type_id`` (``(family, code)``) from its bytes."""
     key = _spec(type_id)[:2]
     try:
@@ -185,7 +200,7 @@ def decode_value(type_id, data, json_loads=None):
         raise DataError(f"{type_label(key)}: {exc}") from None
 
 
-def _encode(spec, value):
+def _encode(spec: TypeSpec, value: Any) -> bytes:
     codec = CODECS.get(spec[:2])
     if codec is None or spec[:2] == UNTYPED:
         raise _Malformed("no binary encoding for this type")
@@ -194,7 +209,7 @@ def _encode(spec, value):
     return codec[1](value, spec)
 
 
-def encode_value(type_id, value):
+def encode_value(type_id: TypeSpec, value: Any) -> bytes:
     """The binary value of ``value`` as ``type_id``, a type spec (docs/protocol.md)."""
     spec = _spec(type_id)
     try:
@@ -203,7 +218,7 @@ def encode_value(type_id, value):
         raise DataError(f"{type_label(spec)}: {exc}") from None
 
 
-def encode_data_row(type_ids, values):
+def encode_data_row(type_ids: Sequence[TypeSpec], values: Sequence[Any]) -> bytes:
     """DATA_ROW payload of binary values; None is a null-bitmap NULL (the dev server's path)."""
     ncols = len(values)
     if len(type_ids) != ncols:
@@ -227,7 +242,9 @@ def encode_data_row(type_ids, values):
     return b"".join(parts)
 
 
-def encode_data_row_frames(type_ids, rows, sequence, attachment_id=ZERO_UUID, txn_id=0):
+def encode_data_row_frames(type_ids: Sequence[TypeSpec], rows: Iterable[Sequence[Any]],
+                           sequence: int, attachment_id: Buffer = ZERO_UUID,
+                           txn_id: int = 0) -> Tuple[bytes, int]:
     """Whole DATA_ROW frames (flags 0) for many rows of binary values: the dev server's
     bulk path, the binary sibling of ``rowcodec.encode_data_row_frames``.
 
@@ -248,7 +265,7 @@ def encode_data_row_frames(type_ids, rows, sequence, attachment_id=ZERO_UUID, tx
     return b"".join(out), sequence
 
 
-def encode_param(value):
+def encode_param(value: Any) -> Tuple[TypeId, Optional[bytes]]:
     """``(type_id, bytes)`` for a parameter, the type inferred from the Python value.
 
     None gives ``(UNTYPED, None)``: the caller sends the NULL marker.
@@ -262,7 +279,7 @@ def encode_param(value):
         raise DataError(f"parameter of Python type {type(value).__name__}: {exc}") from None
 
 
-def typeref_for(type_id):
+def typeref_for(type_id: TypeSpec) -> TypeRef:
     """The P1 CanonicalTypeRef announcing ``type_id`` (the dev server's ROW_DESCRIPTION)."""
     from scratchbird._server_messages import TypeRef
     family, code = _spec(type_id)[:2]

@@ -14,14 +14,16 @@ import ipaddress
 import struct
 import uuid
 from decimal import Decimal
+from typing import (Any, Callable, Dict, Iterable, List, Literal, Optional, Tuple, Union,
+                    overload)
 
 from scratchbird.binary_types import Geometry, Interval, Jsonb, Range
 from scratchbird.types import Json
 from scratchbird._pure.bincodec_scalar import (
     ARRAY, BINARY, BOOLEAN, CIDR, CODECS, DATE, DECIMAL, FLOAT64, GEOMETRY, INET, INT64, INT128,
     INTERVAL, JSON, JSONB, LIST, MAP, MULTIRANGE, RANGE, ROW, TEXT, TIME, TIMESTAMP, TIMESTAMPTZ,
-    TIMETZ, UINT128, UNTYPED, UUID, VARIANT, VECTOR, COMPOSITE, _Malformed, _expected, _is_int,
-    _register, type_label,
+    TIMETZ, UINT128, UNTYPED, UUID, VARIANT, VECTOR, COMPOSITE, Encoder, Options, TypeSpec,
+    _Malformed, _expected, _is_int, _register, type_label,
 )
 
 MAX_DEPTH = 32      # nested values inside one value
@@ -44,7 +46,7 @@ _FIELD_HEAD = struct.Struct("<HHi")      # field type, length
 _LIST_VALUED = frozenset((ARRAY, LIST, MULTIRANGE, VECTOR, JSON, JSONB, VARIANT))
 
 
-def decode_any(type_id, data, opts, depth):
+def decode_any(type_id: TypeSpec, data: bytes, opts: Options, depth: int) -> Any:
     """Decode ``data`` as a value of ``type_id``; unknown types are malformed values."""
     codec = CODECS.get(type_id)
     if codec is None:
@@ -52,7 +54,7 @@ def decode_any(type_id, data, opts, depth):
     return codec[0](data, opts, depth)
 
 
-def _inside(what, type_id, data, opts, depth):
+def _inside(what: str, type_id: TypeSpec, data: bytes, opts: Options, depth: int) -> Any:
     """decode_any for a nested value, with ``what`` and its type added to a failure."""
     try:
         return decode_any(type_id, data, opts, depth)
@@ -60,7 +62,13 @@ def _inside(what, type_id, data, opts, depth):
         raise _Malformed(f"{what} ({type_label(type_id)}): {exc}") from None
 
 
-def _frame(data, pos, what, null_ok):
+@overload
+def _frame(data: bytes, pos: int, what: str, null_ok: Literal[False]) -> Tuple[bytes, int]: ...
+@overload
+def _frame(data: bytes, pos: int, what: str, null_ok: bool) -> Tuple[Optional[bytes], int]: ...
+
+
+def _frame(data: bytes, pos: int, what: str, null_ok: bool) -> Tuple[Optional[bytes], int]:
     """Read ``i32 length`` + bytes at ``pos``: ``(bytes or None, next_pos)``."""
     n = len(data)
     if n - pos < 4:
@@ -74,19 +82,19 @@ def _frame(data, pos, what, null_ok):
     return data[pos:pos + length], pos + length
 
 
-def _enter(depth):
+def _enter(depth: int) -> None:
     if depth >= MAX_DEPTH:
         raise _Malformed(f"nesting deeper than {MAX_DEPTH} levels")
 
 
-def _check_count(count, each, rem, what):
+def _check_count(count: int, each: int, rem: int, what: str) -> None:
     if count > rem // each:
         raise _Malformed(f"{count} {what} cannot fit in the {rem} bytes left")
 
 # ---------------------------------------------------------------- ARRAY / LIST
 
 
-def _dec_array(data, opts, depth):
+def _dec_array(data: bytes, opts: Options, depth: int) -> Any:
     _enter(depth)
     n = len(data)
     if n < 12:
@@ -126,7 +134,7 @@ def _dec_array(data, opts, depth):
     return _reshape(flat, dims) if ndim > 1 else flat
 
 
-def _check_sub_arrays(dims, n):
+def _check_sub_arrays(dims: List[int], n: int) -> None:
     # An empty array may declare dimensions like 2**31 x 0: no element pays for them, but
     # the nested lists would still be built. Every sub-list must be paid for by the
     # value's bytes too (at most 2 per byte; a non-empty array never comes near it).
@@ -140,7 +148,7 @@ def _check_sub_arrays(dims, n):
                              f"sub-arrays than the value's {n} bytes can hold")
 
 
-def _reshape(flat, dims):
+def _reshape(flat: List[Any], dims: List[int]) -> List[Any]:
     if len(dims) == 1:
         return flat
     step = 1
@@ -149,7 +157,7 @@ def _reshape(flat, dims):
     return [_reshape(flat[i * step:(i + 1) * step], dims[1:]) for i in range(dims[0])]
 
 
-def _array_shape(value, multi):
+def _array_shape(value: List[Any], multi: bool) -> Tuple[List[int], List[Any]]:
     """``(dims, flat leaves)`` of a (nested) list; ragged lists are refused."""
     if not value:
         return [], []
@@ -161,12 +169,13 @@ def _array_shape(value, multi):
             probe = probe[0] if probe else None
     if len(dims) > MAX_NDIM:
         raise _Malformed(f"array of {len(dims)} dimensions (1..{MAX_NDIM} supported)")
-    flat = []
+    flat: List[Any] = []
     _flatten(value, dims, 0, flat, multi, "")
     return dims, flat
 
 
-def _flatten(items, dims, level, flat, multi, where):
+def _flatten(items: List[Any], dims: List[int], level: int, flat: List[Any], multi: bool,
+             where: str) -> None:
     last = level == len(dims) - 1
     for i, item in enumerate(items):
         if last:
@@ -181,7 +190,7 @@ def _flatten(items, dims, level, flat, multi, where):
             _flatten(item, dims, level + 1, flat, multi, f"{where}[{i}]")
 
 
-def _enc_array(value, spec):
+def _enc_array(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, (list, tuple)):
         raise _expected("list", value)
     element = spec[2] if len(spec) > 2 else None
@@ -202,14 +211,14 @@ def _enc_array(value, spec):
     return b"".join(parts)
 
 
-def _encoder(spec):
+def _encoder(spec: TypeSpec) -> Optional[Encoder]:
     codec = CODECS.get(tuple(spec[:2]))
     if codec is None:
         return None
     return codec[1]
 
 
-def _framed(what, spec, encode, value):
+def _framed(what: str, spec: TypeSpec, encode: Optional[Encoder], value: Any) -> bytes:
     if encode is None:
         raise _Malformed(f"{what} ({type_label(spec)}): no binary encoding for this type")
     try:
@@ -224,7 +233,7 @@ _register([ARRAY, LIST], _dec_array, _enc_array)
 # ---------------------------------------------------------------- RANGE / MULTIRANGE
 
 
-def _dec_range(data, opts, depth):
+def _dec_range(data: bytes, opts: Options, depth: int) -> Any:
     _enter(depth)
     n = len(data)
     if n < 8:
@@ -240,7 +249,7 @@ def _dec_range(data, opts, depth):
         return Range(empty=True)
     subtype = (family, code)
     pos = 8
-    bounds = []
+    bounds: List[Any] = []
     for what, inf_flag, inc_flag in (("lower bound", RANGE_LOWER_INF, RANGE_LOWER_INC),
                                      ("upper bound", RANGE_UPPER_INF, RANGE_UPPER_INC)):
         if flags & inf_flag:
@@ -256,7 +265,7 @@ def _dec_range(data, opts, depth):
                  + ("]" if flags & RANGE_UPPER_INC else ")"))
 
 
-def _range_bytes(value, subtype):
+def _range_bytes(value: Any, subtype: TypeSpec) -> bytes:
     if not isinstance(value, Range):
         raise _expected("Range", value)
     if value.empty:
@@ -275,16 +284,16 @@ def _range_bytes(value, subtype):
     return _RANGE_HEAD.pack(flags, *subtype[:2]) + b"".join(parts)
 
 
-def _bounds_of(ranges):
+def _bounds_of(ranges: Iterable[Any]) -> List[Any]:
     return [b for r in ranges if isinstance(r, Range) for b in (r.lower, r.upper)]
 
 
-def _enc_range(value, spec):
+def _enc_range(value: Any, spec: TypeSpec) -> bytes:
     subtype = tuple(spec[2]) if len(spec) > 2 else infer_common(_bounds_of([value]))
     return _range_bytes(value, subtype)
 
 
-def _dec_multirange(data, opts, depth):
+def _dec_multirange(data: bytes, opts: Options, depth: int) -> Any:
     _enter(depth)
     n = len(data)
     if n < 8:
@@ -306,7 +315,7 @@ def _dec_multirange(data, opts, depth):
     return out
 
 
-def _enc_multirange(value, spec):
+def _enc_multirange(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, (list, tuple)):
         raise _expected("a list of Range", value)
     subtype = tuple(spec[2]) if len(spec) > 2 else infer_common(_bounds_of(value))
@@ -326,7 +335,7 @@ _register([MULTIRANGE], _dec_multirange, _enc_multirange)
 # ---------------------------------------------------------------- MAP, ROW/COMPOSITE, VARIANT
 
 
-def _dec_map(data, opts, depth):
+def _dec_map(data: bytes, opts: Options, depth: int) -> Any:
     _enter(depth)
     n = len(data)
     if n < 12:
@@ -339,8 +348,9 @@ def _dec_map(data, opts, depth):
     for k in range(count):
         raw, pos = _frame(data, pos, f"key {k}", False)
         key = _inside(f"key {k}", key_type, raw, opts, depth + 1)
-        raw, pos = _frame(data, pos, f"value {k}", True)
-        item = None if raw is None else _inside(f"value {k}", value_type, raw, opts, depth + 1)
+        item_raw, pos = _frame(data, pos, f"value {k}", True)
+        item = None if item_raw is None else _inside(f"value {k}", value_type, item_raw, opts,
+                                                     depth + 1)
         try:
             seen = key in out
         except TypeError:
@@ -353,7 +363,7 @@ def _dec_map(data, opts, depth):
     return out
 
 
-def _enc_map(value, spec):
+def _enc_map(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, dict):
         raise _expected("dict", value)
     key_type = tuple(spec[2]) if len(spec) > 2 else infer_common(list(value))
@@ -369,7 +379,7 @@ def _enc_map(value, spec):
     return b"".join(parts)
 
 
-def _dec_row(data, opts, depth):
+def _dec_row(data: bytes, opts: Options, depth: int) -> Any:
     _enter(depth)
     n = len(data)
     if n < 4:
@@ -390,7 +400,7 @@ def _dec_row(data, opts, depth):
     return tuple(out)
 
 
-def _enc_row(value, spec):
+def _enc_row(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, (tuple, list)):
         raise _expected("tuple", value)
     if len(spec) > 2:
@@ -407,7 +417,7 @@ def _enc_row(value, spec):
     return b"".join(parts)
 
 
-def _dec_variant(data, opts, depth):
+def _dec_variant(data: bytes, opts: Options, depth: int) -> Any:
     _enter(depth)
     n = len(data)
     if n < 4:
@@ -420,7 +430,7 @@ def _dec_variant(data, opts, depth):
     return _inside("variant", tag, data[4:], opts, depth + 1)
 
 
-def _enc_variant(value, spec):
+def _enc_variant(value: Any, spec: TypeSpec) -> bytes:
     tag = tuple(spec[2]) if len(spec) > 2 else infer_spec(value)
     if value is None:
         return _TYPE_ID.pack(0, 0)
@@ -444,7 +454,7 @@ _I128_MIN, _I128_MAX = -(1 << 127), (1 << 127) - 1
 _U128_MAX = (1 << 128) - 1
 
 
-def _int_spec(lo, hi):
+def _int_spec(lo: int, hi: int) -> TypeSpec:
     """The narrowest of INT64, INT128, UINT128, DECIMAL that holds ``lo..hi``."""
     if _I64_MIN <= lo and hi <= _I64_MAX:
         return INT64
@@ -455,11 +465,11 @@ def _int_spec(lo, hi):
     return DECIMAL
 
 
-def _aware(value):
+def _aware(value: Union[_dt.time, _dt.datetime]) -> bool:
     return value.utcoffset() is not None
 
 
-def _list_spec(value):
+def _list_spec(value: List[Any]) -> TypeSpec:
     try:
         dims, flat = _array_shape(value, True)
     except _Malformed:
@@ -476,7 +486,7 @@ def _list_spec(value):
 
 
 # Python type -> type id, or a function of the value giving its spec (adaptation as data)
-_INFER = {
+_INFER: Dict[type, Union[TypeSpec, Callable[[Any], TypeSpec]]] = {
     bool: BOOLEAN, float: FLOAT64, Decimal: DECIMAL, str: TEXT,
     bytes: BINARY, bytearray: BINARY, memoryview: BINARY,
     _dt.date: DATE,
@@ -495,7 +505,7 @@ _INFER = {
 }
 
 
-def infer_spec(value):
+def infer_spec(value: Any) -> TypeSpec:
     """The type spec for a Python value (``UNTYPED`` for None); _Malformed if there is none."""
     if value is None:
         return UNTYPED
@@ -506,7 +516,7 @@ def infer_spec(value):
     raise _Malformed(f"no binary encoding for Python type {type(value).__name__}")
 
 
-def infer_common(values):
+def infer_common(values: Iterable[Any]) -> TypeSpec:
     """One spec for all of ``values`` (None skipped); ints widen to hold every one."""
     specs = set()
     ints = []

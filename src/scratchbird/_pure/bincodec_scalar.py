@@ -15,6 +15,7 @@ import json
 import struct
 import uuid
 from decimal import Decimal
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 from scratchbird.binary_types import Geometry, Jsonb
 from scratchbird.types import Json
@@ -26,6 +27,11 @@ from scratchbird.types import Json
 # so a type id marks them with this bit in the code: the 4-byte id inside nested values
 # must tell them apart (docs/protocol.md, "Type ids").
 TZ = 0x8000
+
+# (family, code)
+TypeId = Tuple[int, int]
+# (family, code) or (family, code, element specs...): docs/protocol.md 1.7
+TypeSpec = Tuple[Any, ...]
 
 UNTYPED = (0, 0)
 BOOLEAN = (1, 1)
@@ -69,7 +75,7 @@ TYPE_NAMES = {
 }
 
 
-def type_label(type_id) -> str:
+def type_label(type_id: TypeSpec) -> str:
     """``INT32 (2,3)``, ``TIMESTAMPTZ (11,3,tz)``, ``type (99,1)`` for error messages."""
     family, code = type_id[0], type_id[1]
     name = TYPE_NAMES.get((family, code), "type")
@@ -82,46 +88,54 @@ class _Malformed(Exception):
     """A value's bytes (or a Python value) do not fit its type; the text is the reason."""
 
 
+JsonLoads = Callable[[str], Any]
+
+
 class Options:
     """Decode options shared by every value of a result (and its nested values)."""
 
     __slots__ = ("json_loads",)
 
-    def __init__(self, json_loads=None):
+    def __init__(self, json_loads: Optional[JsonLoads] = None) -> None:
         self.json_loads = json_loads
 
 
-CODECS = {}   # type id -> (decode(data, opts, depth), encode(value, spec)); nested types add theirs
+# decode(data, opts, depth) and encode(value, spec) of one type
+Decoder = Callable[[bytes, Options, int], Any]
+Encoder = Callable[[Any, TypeSpec], bytes]
+
+# type id -> (decode, encode); the temporal and nested modules add theirs
+CODECS: Dict[TypeId, Tuple[Decoder, Encoder]] = {}
 
 
-def _register(type_ids, decode, encode):
+def _register(type_ids: Iterable[TypeId], decode: Decoder, encode: Encoder) -> None:
     for type_id in type_ids:
         CODECS[type_id] = (decode, encode)
 
 
-def _fixed(data, width):
+def _fixed(data: bytes, width: int) -> None:
     if len(data) != width:
         raise _Malformed(f"value of {len(data)} bytes, expected {width}")
 
 
-def _expected(what, value):
+def _expected(what: str, value: object) -> _Malformed:
     return _Malformed(f"expected {what}, got {type(value).__name__}")
 
 
-def _is_int(value):
+def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 # ---------------------------------------------------------------- boolean, integers, floats
 
 
-def _dec_bool(data, opts, depth):
+def _dec_bool(data: bytes, opts: Options, depth: int) -> Any:
     _fixed(data, 1)
     if data[0] > 1:
         raise _Malformed(f"boolean byte {data[0]} is not 0 or 1")
     return data[0] == 1
 
 
-def _enc_bool(value, spec):
+def _enc_bool(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, bool):
         raise _expected("bool", value)
     return b"\x01" if value else b"\x00"
@@ -130,21 +144,22 @@ def _enc_bool(value, spec):
 _register([BOOLEAN], _dec_bool, _enc_bool)
 
 
-def _int_codec(type_id, width, signed):
+def _int_codec(type_id: TypeId, width: int, signed: bool) -> None:
     lo = -(1 << (8 * width - 1)) if signed else 0
     hi = (1 << (8 * width - 1)) - 1 if signed else (1 << (8 * width)) - 1
     problem = f"integer does not fit {TYPE_NAMES[type_id]} ({lo}..{hi})"
 
-    def decode(data, opts, depth):
+    def decode(data: bytes, opts: Options, depth: int) -> Any:
         _fixed(data, width)
         return int.from_bytes(data, "little", signed=signed)
 
-    def encode(value, spec):
+    def encode(value: Any, spec: TypeSpec) -> bytes:
         if not _is_int(value):
             raise _expected("int", value)
         if not lo <= value <= hi:
             raise _Malformed(problem)
-        return value.to_bytes(width, "little", signed=signed)
+        number: int = value
+        return number.to_bytes(width, "little", signed=signed)
 
     _register([type_id], decode, encode)
 
@@ -155,15 +170,15 @@ for _tid, _width in ((UINT8, 1), (UINT16, 2), (UINT32, 4), (UINT64, 8), (UINT128
     _int_codec(_tid, _width, False)
 
 
-def _float_codec(type_id, fmt):
+def _float_codec(type_id: TypeId, fmt: str) -> None:
     packer = struct.Struct(fmt)
     name = TYPE_NAMES[type_id]
 
-    def decode(data, opts, depth):
+    def decode(data: bytes, opts: Options, depth: int) -> Any:
         _fixed(data, packer.size)
         return packer.unpack(data)[0]
 
-    def encode(value, spec):
+    def encode(value: Any, spec: TypeSpec) -> bytes:
         if _is_int(value):
             try:
                 as_float = float(value)
@@ -204,13 +219,13 @@ MAX_DECIMAL_DIGITS = 32767
 MAX_DECIMAL_COEFFICIENT_BYTES = 13607
 
 
-def _digits_of(coefficient):
+def _digits_of(coefficient: int) -> Tuple[int, ...]:
     # Decimal(int) is exact and, unlike str(int), has no digit limit: callers cap the
     # coefficient's length first (_coefficient)
     return Decimal(coefficient).as_tuple().digits
 
 
-def _coefficient(data):
+def _coefficient(data: bytes) -> int:
     """The little-endian coefficient after the 8-byte head, its length capped."""
     raw = bytes(data[8:]).rstrip(b"\x00")      # high zero bytes add nothing
     if len(raw) > MAX_DECIMAL_COEFFICIENT_BYTES:
@@ -220,7 +235,7 @@ def _coefficient(data):
     return int.from_bytes(raw, "little")
 
 
-def _dec_decimal(data, opts, depth):
+def _dec_decimal(data: bytes, opts: Options, depth: int) -> Any:
     if len(data) < 8:
         raise _Malformed(f"value of {len(data)} bytes, expected at least 8")
     _precision, scale, sign = _DEC_HEAD.unpack_from(data)   # precision: informative only
@@ -237,12 +252,14 @@ def _dec_decimal(data, opts, depth):
     if kind == SIGN_INFINITY:
         if coefficient:
             raise _Malformed("a decimal infinity has a coefficient")
-        return Decimal((negative, (), "F"))
+        return Decimal((negative, (), "F"))  # type: ignore[arg-type]  # typeshed lacks the 'F' form
     # a NaN's coefficient is its diagnostic payload
-    return Decimal((negative, _digits_of(coefficient) if coefficient else (), _SPECIAL_EXPONENT[kind]))
+    payload = _digits_of(coefficient) if coefficient else ()
+    # typeshed lacks the 'n'/'N' exponent form of the tuple
+    return Decimal((negative, payload, _SPECIAL_EXPONENT[kind]))  # type: ignore[arg-type]
 
 
-def _enc_decimal(value, spec):
+def _enc_decimal(value: Any, spec: TypeSpec) -> bytes:
     if _is_int(value):
         value = Decimal(value)
     elif not isinstance(value, Decimal):
@@ -259,7 +276,7 @@ def _enc_decimal(value, spec):
     return _DEC_HEAD.pack(len(digits), -exponent, sign) + _le_unsigned(coefficient)
 
 
-def _le_unsigned(number):
+def _le_unsigned(number: int) -> bytes:
     return number.to_bytes((number.bit_length() + 7) // 8, "little")
 
 
@@ -271,7 +288,7 @@ _I32 = struct.Struct("<i")
 MAX_I32 = 0x7FFFFFFF
 
 
-def _inner(data):
+def _inner(data: bytes) -> bytes:
     """The bytes after the inner ``i32 length`` (REFERENCE 8.7), which must match."""
     n = len(data)
     if n < 4:
@@ -282,20 +299,20 @@ def _inner(data):
     return data[4:]
 
 
-def _utf8(raw):
+def _utf8(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _Malformed(f"value is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def _with_length(raw):
+def _with_length(raw: bytes) -> bytes:
     if len(raw) > MAX_I32:
         raise _Malformed(f"value of {len(raw)} bytes exceeds the i32 length")
     return _I32.pack(len(raw)) + raw
 
 
-def _encode_text(text):
+def _encode_text(text: str) -> bytes:
     try:
         raw = text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -303,11 +320,11 @@ def _encode_text(text):
     return _with_length(raw)
 
 
-def _dec_text(data, opts, depth):
+def _dec_text(data: bytes, opts: Options, depth: int) -> Any:
     return _utf8(_inner(data))
 
 
-def _enc_text(value, spec):
+def _enc_text(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, str):
         raise _expected("str", value)
     return _encode_text(value)
@@ -316,24 +333,24 @@ def _enc_text(value, spec):
 _register([TEXT, XML, ENUM, TSVECTOR, TSQUERY], _dec_text, _enc_text)
 
 
-def _loads(opts, text):
+def _loads(opts: Options, text: str) -> Any:
     try:
-        return opts.json_loads(text)
+        return opts.json_loads(text)  # type: ignore[misc]  # callers check json_loads is set
     except Exception as exc:  # any failure of the user's loads is a bad value
         raise _Malformed(f"JSON text does not parse ({type(exc).__name__}: {exc})") from None
 
 
-def _dec_json(data, opts, depth):
+def _dec_json(data: bytes, opts: Options, depth: int) -> Any:
     text = _utf8(_inner(data))
     return text if opts.json_loads is None else _loads(opts, text)
 
 
-def _dec_jsonb(data, opts, depth):
+def _dec_jsonb(data: bytes, opts: Options, depth: int) -> Any:
     text = _utf8(_inner(data))
     return Jsonb(text) if opts.json_loads is None else _loads(opts, text)
 
 
-def _enc_json(value, spec):
+def _enc_json(value: Any, spec: TypeSpec) -> bytes:
     """str is JSON text as is; Json and Jsonb wrappers give theirs; other objects are dumped."""
     if isinstance(value, str):
         return _encode_text(value)
@@ -351,11 +368,11 @@ _register([JSON], _dec_json, _enc_json)
 _register([JSONB], _dec_jsonb, _enc_json)
 
 
-def _dec_bytes(data, opts, depth):
+def _dec_bytes(data: bytes, opts: Options, depth: int) -> Any:
     return _inner(data)
 
 
-def _enc_bytes(value, spec):
+def _enc_bytes(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, (bytes, bytearray, memoryview)):
         raise _expected("bytes", value)
     return _with_length(bytes(value))
@@ -364,7 +381,7 @@ def _enc_bytes(value, spec):
 _register([BINARY, BLOB], _dec_bytes, _enc_bytes)
 
 
-def _dec_bit(data, opts, depth):
+def _dec_bit(data: bytes, opts: Options, depth: int) -> Any:
     n = len(data)
     if n < 4:
         raise _Malformed(f"value of {n} bytes, expected at least 4")
@@ -381,7 +398,7 @@ def _dec_bit(data, opts, depth):
     return bin(int.from_bytes(data[4:], "big"))[2:].zfill(8 * need)[:nbits]
 
 
-def _enc_bit(value, spec):
+def _enc_bit(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, str):
         raise _expected("str of '0' and '1'", value)
     if value.strip("01"):
@@ -398,12 +415,12 @@ _register([BIT], _dec_bit, _enc_bit)
 # ---------------------------------------------------------------- uuid, network, geometry, vector
 
 
-def _dec_uuid(data, opts, depth):
+def _dec_uuid(data: bytes, opts: Options, depth: int) -> Any:
     _fixed(data, 16)
     return uuid.UUID(bytes=data)
 
 
-def _enc_uuid(value, spec):
+def _enc_uuid(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, uuid.UUID):
         raise _expected("uuid.UUID", value)
     return value.bytes
@@ -415,7 +432,7 @@ _FAMILIES = {2: (4, 32, ipaddress.IPv4Interface, ipaddress.IPv4Network),
              10: (16, 128, ipaddress.IPv6Interface, ipaddress.IPv6Network)}
 
 
-def _ip_parts(data, is_cidr):
+def _ip_parts(data: bytes, is_cidr: int) -> Tuple[bytes, int, Any, Any]:
     n = len(data)
     if n < 4:
         raise _Malformed(f"value of {n} bytes, expected 8 (IPv4) or 20 (IPv6)")
@@ -432,12 +449,12 @@ def _ip_parts(data, is_cidr):
     return data[4:], bits, interface, network
 
 
-def _dec_inet(data, opts, depth):
+def _dec_inet(data: bytes, opts: Options, depth: int) -> Any:
     address, bits, interface, _network = _ip_parts(data, 0)
     return interface((address, bits))
 
 
-def _dec_cidr(data, opts, depth):
+def _dec_cidr(data: bytes, opts: Options, depth: int) -> Any:
     address, bits, _interface, network = _ip_parts(data, 1)
     try:
         return network((address, bits))
@@ -445,14 +462,15 @@ def _dec_cidr(data, opts, depth):
         raise _Malformed(f"network prefix /{bits} has host bits set") from None
 
 
-def _ip_bytes(address, bits, is_cidr):
+def _ip_bytes(address: Union[ipaddress.IPv4Address, ipaddress.IPv6Address], bits: int,
+              is_cidr: int) -> bytes:
     if getattr(address, "scope_id", None):
         raise _Malformed("a scoped IPv6 address has no binary form")
     family = 2 if address.version == 4 else 10
     return bytes((family, bits, is_cidr, 0)) + address.packed
 
 
-def _enc_inet(value, spec):
+def _enc_inet(value: Any, spec: TypeSpec) -> bytes:
     if isinstance(value, str):
         try:
             value = ipaddress.ip_interface(value)
@@ -465,7 +483,7 @@ def _enc_inet(value, spec):
     raise _expected("an IP interface or address", value)
 
 
-def _enc_cidr(value, spec):
+def _enc_cidr(value: Any, spec: TypeSpec) -> bytes:
     if isinstance(value, str):
         try:
             value = ipaddress.ip_network(value)
@@ -476,13 +494,13 @@ def _enc_cidr(value, spec):
     raise _expected("an IP network", value)
 
 
-def _dec_macaddr(data, opts, depth):
+def _dec_macaddr(data: bytes, opts: Options, depth: int) -> Any:
     if len(data) not in (6, 8):
         raise _Malformed(f"value of {len(data)} bytes, expected 6 or 8")
     return data.hex(":")
 
 
-def _enc_macaddr(value, spec):
+def _enc_macaddr(value: Any, spec: TypeSpec) -> bytes:
     if isinstance(value, (bytes, bytearray)):
         raw = bytes(value)
     elif isinstance(value, str):
@@ -502,20 +520,20 @@ _register([CIDR], _dec_cidr, _enc_cidr)
 _register([MACADDR], _dec_macaddr, _enc_macaddr)
 
 
-def _check_wkb(wkb):
+def _check_wkb(wkb: bytes) -> None:
     if len(wkb) < 5:
         raise _Malformed(f"WKB of {len(wkb)} bytes is shorter than its 5-byte header")
     if wkb[0] > 1:
         raise _Malformed(f"WKB byte-order byte {wkb[0]} is not 0 or 1")
 
 
-def _dec_geometry(data, opts, depth):
+def _dec_geometry(data: bytes, opts: Options, depth: int) -> Any:
     wkb = _inner(data)
     _check_wkb(wkb)
     return Geometry(wkb)
 
 
-def _enc_geometry(value, spec):
+def _enc_geometry(value: Any, spec: TypeSpec) -> bytes:
     if isinstance(value, Geometry):
         value = value.wkb
     elif not isinstance(value, (bytes, bytearray, memoryview)):
@@ -530,7 +548,7 @@ _register([GEOMETRY, GEOGRAPHY, POINT, SHAPE], _dec_geometry, _enc_geometry)
 _U32 = struct.Struct("<I")
 
 
-def _dec_vector(data, opts, depth):
+def _dec_vector(data: bytes, opts: Options, depth: int) -> Any:
     n = len(data)
     if n < 4:
         raise _Malformed(f"value of {n} bytes, expected at least 4")
@@ -540,7 +558,7 @@ def _dec_vector(data, opts, depth):
     return list(struct.unpack_from(f"<{dims}f", data, 4))
 
 
-def _enc_vector(value, spec):
+def _enc_vector(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, (list, tuple)):
         raise _expected("a list of floats", value)
     encode = CODECS[FLOAT32][1]

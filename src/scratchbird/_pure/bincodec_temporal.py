@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as _dt
 import struct
+from typing import Any, Optional
 
 from scratchbird.binary_types import Interval
 from scratchbird._pure.bincodec_scalar import (
-    DATE, INTERVAL, TIME, TIMESTAMP, TIMESTAMPTZ, TIMETZ, _expected, _fixed, _I32, _Malformed,
-    _register,
+    DATE, INTERVAL, TIME, TIMESTAMP, TIMESTAMPTZ, TIMETZ, Options, TypeSpec, _expected, _fixed,
+    _I32, _Malformed, _register,
 )
 
 EPOCH_DATE = _dt.date(2000, 1, 1)
@@ -30,7 +31,7 @@ _TIMETZ = struct.Struct("<qi")
 _INTERVAL = struct.Struct("<qii")   # microseconds, days, months: REFERENCE 8.7's order
 
 
-def _dec_date(data, opts, depth):
+def _dec_date(data: bytes, opts: Options, depth: int) -> Any:
     _fixed(data, 4)
     days = _I32.unpack(data)[0]
     if days == I32_MAX or days == I32_MIN:
@@ -40,13 +41,13 @@ def _dec_date(data, opts, depth):
     return EPOCH_DATE + _dt.timedelta(days=days)
 
 
-def _enc_date(value, spec):
+def _enc_date(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, _dt.date) or isinstance(value, _dt.datetime):
         raise _expected("date", value)
     return _I32.pack((value - EPOCH_DATE).days)
 
 
-def _time_of(us, tzinfo=None):
+def _time_of(us: int, tzinfo: Optional[_dt.tzinfo] = None) -> _dt.time:
     if not 0 <= us < US_PER_DAY:
         raise _Malformed(f"time of day {us} microseconds is outside 00:00:00..23:59:59.999999")
     seconds, micro = divmod(us, 1_000_000)
@@ -55,16 +56,16 @@ def _time_of(us, tzinfo=None):
     return _dt.time(hour, minute, second, micro, tzinfo)
 
 
-def _us_of_time(value):
+def _us_of_time(value: _dt.time) -> int:
     return ((value.hour * 60 + value.minute) * 60 + value.second) * 1_000_000 + value.microsecond
 
 
-def _dec_time(data, opts, depth):
+def _dec_time(data: bytes, opts: Options, depth: int) -> Any:
     _fixed(data, 8)
     return _time_of(_I64.unpack(data)[0])
 
 
-def _enc_time(value, spec):
+def _enc_time(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, _dt.time):
         raise _expected("time", value)
     if value.utcoffset() is not None:
@@ -72,7 +73,7 @@ def _enc_time(value, spec):
     return _I64.pack(_us_of_time(value))
 
 
-def _dec_timetz(data, opts, depth):
+def _dec_timetz(data: bytes, opts: Options, depth: int) -> Any:
     _fixed(data, 12)
     us, offset = _TIMETZ.unpack(data)
     if not -86399 <= offset <= 86399:
@@ -80,7 +81,7 @@ def _dec_timetz(data, opts, depth):
     return _time_of(us, _dt.timezone(_dt.timedelta(seconds=offset)))
 
 
-def _enc_timetz(value, spec):
+def _enc_timetz(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, _dt.time):
         raise _expected("time", value)
     offset = value.utcoffset()
@@ -91,9 +92,9 @@ def _enc_timetz(value, spec):
     return _TIMETZ.pack(_us_of_time(value), offset.days * 86400 + offset.seconds)
 
 
-def _timestamp_us(data):
+def _timestamp_us(data: bytes) -> int:
     _fixed(data, 8)
-    us = _I64.unpack(data)[0]
+    us: int = _I64.unpack(data)[0]
     if us == I64_MAX or us == I64_MIN:
         raise _Malformed(f"timestamp is {'+' if us > 0 else '-'}infinity, which Python's datetime cannot hold")
     if not MIN_US <= us <= MAX_US:
@@ -101,20 +102,20 @@ def _timestamp_us(data):
     return us
 
 
-def _dec_timestamp(data, opts, depth):
+def _dec_timestamp(data: bytes, opts: Options, depth: int) -> Any:
     return EPOCH + _dt.timedelta(microseconds=_timestamp_us(data))
 
 
-def _dec_timestamptz(data, opts, depth):
+def _dec_timestamptz(data: bytes, opts: Options, depth: int) -> Any:
     return EPOCH_UTC + _dt.timedelta(microseconds=_timestamp_us(data))
 
 
-def _us_since(value, epoch):
+def _us_since(value: _dt.datetime, epoch: _dt.datetime) -> int:
     delta = value - epoch
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _enc_timestamp(value, spec):
+def _enc_timestamp(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, _dt.datetime):
         raise _expected("datetime", value)
     if value.utcoffset() is not None:
@@ -122,7 +123,7 @@ def _enc_timestamp(value, spec):
     return _I64.pack(_us_since(value, EPOCH))
 
 
-def _enc_timestamptz(value, spec):
+def _enc_timestamptz(value: Any, spec: TypeSpec) -> bytes:
     if not isinstance(value, _dt.datetime):
         raise _expected("datetime", value)
     if value.utcoffset() is None:
@@ -133,13 +134,13 @@ def _enc_timestamptz(value, spec):
     return _I64.pack(us)
 
 
-def _dec_interval(data, opts, depth):
+def _dec_interval(data: bytes, opts: Options, depth: int) -> Any:
     _fixed(data, 16)
     us, days, months = _INTERVAL.unpack(data)
     return Interval(months, days, us)
 
 
-def _enc_interval(value, spec):
+def _enc_interval(value: Any, spec: TypeSpec) -> bytes:
     if isinstance(value, _dt.timedelta):
         value = Interval.from_timedelta(value)
     elif not isinstance(value, Interval):

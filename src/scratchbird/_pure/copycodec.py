@@ -18,9 +18,16 @@ Values other than the built-in scalars are turned into text by ``render(value) -
 from __future__ import annotations
 
 import struct
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Sequence, Tuple
 
 from scratchbird._constants import MAX_PAYLOAD
 from scratchbird.errors import DataError
+
+if TYPE_CHECKING:
+    from scratchbird._typing import Buffer
+
+# (validity, offsets, data, offset): one column's Arrow buffers (encode_sbnr_columns)
+_Column = Tuple[Any, Any, Any, int]
 
 __all__ = ["TAG_TEXT", "TAG_INT64", "TAG_BOOLEAN", "TAG_INT32", "TAG_UINT64", "TAG_REAL64",
            "TAG_BINARY", "TAG_NAMES", "SBNR_MAGIC", "sbnr_header", "encode_sbnr_packet",
@@ -49,7 +56,7 @@ _WHITESPACE = b" \t\n\r\v\f"
 _NULL_WORDS = ("null", "<null>")
 
 
-def sbnr_header(tags, names) -> bytes:
+def sbnr_header(tags: Sequence[int], names: Sequence[str]) -> bytes:
     """The packet head with row_count 0 (patched per packet): magic, version 2, flags 0,
     column count, one tag per column, then the names as lpstr (REFERENCE 7.8)."""
     if not names or len(tags) != len(names):
@@ -71,7 +78,7 @@ def _where(row_no: int, name: str) -> str:
     return f"COPY row {row_no}, column {name!r}"
 
 
-def _type_error(value, tag: int, row_no: int, name: str) -> DataError:
+def _type_error(value: object, tag: int, row_no: int, name: str) -> DataError:
     return DataError(f"{_where(row_no, name)}: a {type(value).__name__} cannot be sent in an "
                      f"SBNR {TAG_NAMES[tag]} column (set the column's type with copy.set_types)")
 
@@ -87,7 +94,7 @@ def _row_fits(size: int, max_bytes: int, index: int, start: int, row_no: int) ->
     return True
 
 
-def _row_values(row, ncols: int, row_no: int):
+def _row_values(row: Any, ncols: int, row_no: int) -> Sequence[Any]:
     if not isinstance(row, (tuple, list)):
         raise DataError(f"COPY row {row_no}: a row must be a tuple or a list, not "
                         f"{type(row).__name__}")
@@ -96,7 +103,7 @@ def _row_values(row, ncols: int, row_no: int):
     return row
 
 
-def _text_bytes(value, render, row_no: int, name: str) -> bytes:
+def _text_bytes(value: Any, render: Callable[[Any], str], row_no: int, name: str) -> bytes:
     if type(value) is not str:
         value = render(value)
         if type(value) is not str:
@@ -109,7 +116,8 @@ def _text_bytes(value, render, row_no: int, name: str) -> bytes:
                         f"({exc.reason})") from None
 
 
-def _sbnr_value(value, tag: int, render, row_no: int, name: str) -> bytes:
+def _sbnr_value(value: Any, tag: int, render: Callable[[Any], str], row_no: int,
+                name: str) -> bytes:
     t = type(value)
     if tag == TAG_TEXT:
         raw = _text_bytes(value, render, row_no, name)
@@ -145,8 +153,9 @@ def _sbnr_value(value, tag: int, render, row_no: int, name: str) -> bytes:
     raise DataError(f"{_where(row_no, name)}: {value} is out of range for SBNR {TAG_NAMES[tag]}")
 
 
-def encode_sbnr_packet(header: bytes, tags, names, rows, start: int, max_bytes: int, render,
-                       row_base: int = 0):
+def encode_sbnr_packet(header: bytes, tags: Sequence[int], names: Sequence[str],
+                       rows: Sequence[Sequence[Any]], start: int, max_bytes: int,
+                       render: Callable[[Any], str], row_base: int = 0) -> Tuple[bytes, int]:
     """One SBNR v2 packet from ``rows[start:]``: ``(packet, next_start)``."""
     ncols = len(tags)
     nbitmap = (ncols + 7) >> 3
@@ -174,7 +183,7 @@ def encode_sbnr_packet(header: bytes, tags, names, rows, start: int, max_bytes: 
     return _packet(parts, index - start), index
 
 
-def text_refusal(raw: bytes):
+def text_refusal(raw: bytes) -> Optional[str]:
     """Why text COPY cannot carry the value ``raw`` (its UTF-8), or None (REFERENCE 7.8:
     no escaping; 12.A.1 and 12.B.7.7: NULL and <NULL> in any case mean NULL)."""
     if b";" in raw:
@@ -188,12 +197,13 @@ def text_refusal(raw: bytes):
     return None
 
 
-def encode_text_rows(names, rows, start: int, max_bytes: int, render, row_base: int = 0):
+def encode_text_rows(names: Sequence[str], rows: Sequence[Sequence[Any]], start: int,
+                     max_bytes: int, render: Callable[[Any], str],
+                     row_base: int = 0) -> Tuple[bytes, int]:
     """``name=value;...`` lines from ``rows[start:]``: ``(payload, next_start)``.
     None is sent as ``NULL``; a value text COPY cannot carry raises DataError."""
     ncols = len(names)
-    prefixes = [(";" if k else "") + name + "=" for k, name in enumerate(names)]
-    prefixes = [p.encode("utf-8") for p in prefixes]
+    prefixes = [((";" if k else "") + name + "=").encode("utf-8") for k, name in enumerate(names)]
     parts = []
     size = 0
     index = start
@@ -228,7 +238,7 @@ def encode_text_rows(names, rows, start: int, max_bytes: int, render, row_base: 
     return b"".join(parts), index
 
 
-def decode_sbnr_packet(payload):
+def decode_sbnr_packet(payload: Buffer) -> Tuple[List[int], List[str], int, List[List[Any]]]:
     """An SBNR v2 packet as ``(tags, names, row_count, columns)``: one list of values per
     column (None for NULL; str, int, bool, float or bytes by tag). Raises ValueError on
     any malformed byte: the dev server answers it with DATA_ROW_INVALID (REFERENCE 7.8)."""
@@ -254,7 +264,7 @@ def decode_sbnr_packet(payload):
             raise ValueError("SBNR column name empty or truncated")
         names.append(data[pos + 4:pos + 4 + n].decode("utf-8"))
         pos += 4 + n
-    columns = [[] for _ in range(ncols)]
+    columns: List[List[Any]] = [[] for _ in range(ncols)]
     nbitmap = (ncols + 7) >> 3
     fixed = {TAG_INT64: (_Q, 8), TAG_INT32: (_I, 4), TAG_UINT64: (_QU, 8), TAG_REAL64: (_D, 8)}
     for _ in range(nrows):
@@ -296,11 +306,11 @@ def decode_sbnr_packet(payload):
 _WIDTH = {TAG_INT64: 8, TAG_INT32: 4, TAG_UINT64: 8, TAG_REAL64: 8}
 
 
-def _bit(buffer, index: int) -> bool:
+def _bit(buffer: memoryview, index: int) -> bool:
     return bool(buffer[index >> 3] & (1 << (index & 7)))
 
 
-def _check_column(k: int, tag: int, column, stop: int) -> None:
+def _check_column(k: int, tag: int, column: _Column, stop: int) -> None:
     validity, offsets, data, offset = column
     end = offset + stop
     if validity is not None and len(validity) * 8 < end:
@@ -315,8 +325,9 @@ def _check_column(k: int, tag: int, column, stop: int) -> None:
         raise DataError(f"column {k}: the data buffer is shorter than the rows")
 
 
-def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: int,
-                        max_bytes: int, row_base: int = 0):
+def encode_sbnr_columns(header: bytes, tags: Sequence[int], names: Sequence[str],
+                        columns: Sequence[_Column], start: int, stop: int,
+                        max_bytes: int, row_base: int = 0) -> Tuple[bytes, int]:
     """One SBNR v2 packet from rows ``start:stop`` of columnar data: ``columns`` holds one
     ``(validity, offsets, data, offset)`` per column, Arrow's buffers (anything with the
     buffer protocol; validity may be None): little-endian fixed-width values for the
@@ -325,9 +336,9 @@ def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: i
     ncols = len(tags)
     if ncols < 1 or len(columns) != ncols or len(names) != ncols:
         raise DataError("an SBNR packet needs one type tag per column and at least one column")
-    views = []
-    for k, (tag, column) in enumerate(zip(tags, columns)):
-        validity, offsets, data, offset = column
+    views: List[_Column] = []
+    for k, (tag, source) in enumerate(zip(tags, columns)):
+        validity, offsets, data, offset = source
         column = (None if validity is None else memoryview(validity).cast("B"),
                   None if offsets is None else memoryview(offsets).cast("B"),
                   memoryview(data).cast("B"), offset)
@@ -366,21 +377,22 @@ def encode_sbnr_columns(header: bytes, tags, names, columns, start: int, stop: i
     return _packet(parts, row - start), row
 
 
-def _packet(parts, rows: int) -> bytes:
+def _packet(parts: List[bytes], rows: int) -> bytes:
     """The SBNR packet: header, rows, and the header's row_count set to ``rows`` (7.8)."""
     packet = bytearray(b"".join(parts))
     struct.pack_into("<Q", packet, 8, rows)
     return bytes(packet)
 
 
-def decode_sbnr_columns(payload):
+def decode_sbnr_columns(payload: Buffer) -> Tuple[List[int], List[str], int,
+                                                   List[Tuple[bytes, Optional[bytes], bytes]]]:
     """An SBNR v2 packet as Arrow-layout column buffers, for bulk ingestion (the dev
     server): ``(tags, names, row_count, columns)`` with one ``(validity, offsets, data)``
     per column as bytes: validity bit set = present (Arrow's sense), int32 offsets for text
     and binary (else None), little-endian values (zeros under NULL), a bitmap for boolean.
     Same checks and ValueErrors as ``decode_sbnr_packet``."""
     tags, names, nrows, columns = decode_sbnr_packet(payload)
-    out = []
+    out: List[Tuple[bytes, Optional[bytes], bytes]] = []
     nbytes = (nrows + 7) >> 3
     for tag, values in zip(tags, columns):
         validity = bytearray(nbytes)

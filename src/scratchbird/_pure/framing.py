@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections import deque
 from struct import Struct
+from typing import Callable, Deque, Optional, Tuple
 
 from scratchbird._constants import HEADER_SIZE, MAGIC, MAX_PAYLOAD, ZERO_UUID, FLAG_RESERVED_MASK
+from scratchbird._typing import Buffer
 from scratchbird.errors import ProtocolError
 
 __all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_frame",
@@ -19,13 +21,17 @@ __all__ = ["Frame", "FrameReader", "decode_header", "encode_header", "encode_fra
 # magic, major, minor, type, flags, length, sequence, attachment_id, txn_id
 _HEADER = Struct("<4sBBBBII16sQ")
 
+# msg_type, flags, length, sequence, attachment_id, txn_id
+_Header = Tuple[int, int, int, int, bytes, int]
+
 
 class Frame:
     """One received frame: header fields and the payload (a memoryview)."""
 
     __slots__ = ("msg_type", "flags", "sequence", "attachment_id", "txn_id", "payload")
 
-    def __init__(self, msg_type, flags, sequence, attachment_id, txn_id, payload):
+    def __init__(self, msg_type: int, flags: int, sequence: int, attachment_id: bytes,
+                 txn_id: int, payload: memoryview) -> None:
         self.msg_type = msg_type
         self.flags = flags
         self.sequence = sequence
@@ -38,7 +44,8 @@ class Frame:
                 f"seq={self.sequence}, txn={self.txn_id}, len={len(self.payload)})")
 
 
-def encode_header(msg_type, length, sequence=0, attachment_id=ZERO_UUID, txn_id=0, flags=0):
+def encode_header(msg_type: int, length: int, sequence: int = 0, attachment_id: Buffer = ZERO_UUID,
+                  txn_id: int = 0, flags: int = 0) -> bytes:
     """The 40-byte header for a payload of ``length`` bytes."""
     if len(attachment_id) != 16:
         raise ValueError("attachment_id must be 16 bytes")
@@ -48,12 +55,13 @@ def encode_header(msg_type, length, sequence=0, attachment_id=ZERO_UUID, txn_id=
                         bytes(attachment_id), txn_id)
 
 
-def encode_frame(msg_type, payload=b"", sequence=0, attachment_id=ZERO_UUID, txn_id=0, flags=0):
+def encode_frame(msg_type: int, payload: Buffer = b"", sequence: int = 0,
+                 attachment_id: Buffer = ZERO_UUID, txn_id: int = 0, flags: int = 0) -> bytes:
     """A whole frame: header plus payload."""
     return encode_header(msg_type, len(payload), sequence, attachment_id, txn_id, flags) + bytes(payload)
 
 
-def decode_header(data, offset=0, max_payload=MAX_PAYLOAD):
+def decode_header(data: Buffer, offset: int = 0, max_payload: int = MAX_PAYLOAD) -> _Header:
     """Check and decode the header at ``data[offset:offset + 40]``.
 
     Returns ``(msg_type, flags, length, sequence, attachment_id, txn_id)``. Raises
@@ -73,13 +81,13 @@ def decode_header(data, offset=0, max_payload=MAX_PAYLOAD):
     return msg_type, flags, length, sequence, attachment, txn_id
 
 
-def _sequence_value(value):
+def _sequence_value(value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFFFFFFFF:
         raise ValueError(f"expected_sequence must be None or a u32, not {value!r}")
     return value
 
 
-def sequence_error(received, expected):
+def sequence_error(received: int, expected: int) -> ProtocolError:
     """The ProtocolError for a server frame out of sequence (REFERENCE 2)."""
     return ProtocolError(
         f"server frame sequence {received} where {expected} was expected: a frame was "
@@ -101,30 +109,30 @@ class FrameReader:
     ProtocolError naming both numbers as soon as the header is buffered.
     """
 
-    def __init__(self, max_payload=MAX_PAYLOAD, check_flags=True):
-        self._chunks = deque()
+    def __init__(self, max_payload: int = MAX_PAYLOAD, check_flags: bool = True) -> None:
+        self._chunks: Deque[bytes] = deque()
         self._pos = 0        # read offset into self._chunks[0]
         self._size = 0       # unread bytes over all chunks
-        self._expected = None
+        self._expected: Optional[int] = None
         self.max_payload = max_payload
         self.check_flags = check_flags
-        self.decompress = None
+        self.decompress: Optional[Callable[[memoryview], Buffer]] = None
 
     @property
-    def expected_sequence(self):
+    def expected_sequence(self) -> Optional[int]:
         """The sequence number the next frame must carry, or None (not checked)."""
         return self._expected
 
     @expected_sequence.setter
-    def expected_sequence(self, value):
+    def expected_sequence(self, value: Optional[int]) -> None:
         self._expected = None if value is None else _sequence_value(value)
 
     @property
-    def buffered(self):
+    def buffered(self) -> int:
         """Bytes received and not yet consumed."""
         return self._size
 
-    def feed(self, data):
+    def feed(self, data: Buffer) -> None:
         """Append a received chunk (bytes-like; non-bytes are copied once)."""
         if not data:
             return
@@ -133,7 +141,7 @@ class FrameReader:
         self._chunks.append(data)
         self._size += len(data)
 
-    def peek(self, n):
+    def peek(self, n: int) -> bytes:
         """Up to ``n`` unread bytes, without consuming them."""
         n = max(0, min(n, self._size))  # a negative n would slice from the chunk's end
         out = bytearray()
@@ -146,7 +154,7 @@ class FrameReader:
                 break
         return bytes(out)
 
-    def _take(self, n):
+    def _take(self, n: int) -> bytes:
         """Remove and return the next ``n`` bytes (a copy; n <= buffered)."""
         out = bytearray()
         while len(out) < n:
@@ -156,14 +164,14 @@ class FrameReader:
             self._advance(take)
         return bytes(out)
 
-    def _advance(self, n):
+    def _advance(self, n: int) -> None:
         self._pos += n
         self._size -= n
         if self._pos >= len(self._chunks[0]):
             self._chunks.popleft()
             self._pos = 0
 
-    def _header(self):
+    def _header(self) -> Optional[_Header]:
         """Decoded header of the next frame, or None if fewer than 40 bytes are buffered."""
         if self._size < HEADER_SIZE:
             return None
@@ -172,14 +180,14 @@ class FrameReader:
             return decode_header(chunk, self._pos, self.max_payload)
         return decode_header(self.peek(HEADER_SIZE), 0, self.max_payload)
 
-    def peek_type(self):
+    def peek_type(self) -> Optional[int]:
         """Message type of the next frame if it is complete, else None."""
         header = self._header()
         if header is None or self._size < HEADER_SIZE + header[2]:
             return None
         return header[0]
 
-    def next_frame(self):
+    def next_frame(self) -> Optional[Frame]:
         """The next complete frame (consumed), or None if more bytes are needed."""
         header = self._header()
         if header is None:
@@ -202,7 +210,7 @@ class FrameReader:
             payload = self._apply_flags(msg_type, flags, payload)
         return Frame(msg_type, flags, sequence, bytes(attachment), txn_id, payload)
 
-    def _apply_flags(self, msg_type, flags, payload):
+    def _apply_flags(self, msg_type: int, flags: int, payload: memoryview) -> memoryview:
         if flags & FLAG_RESERVED_MASK:
             raise ProtocolError(f"frame 0x{msg_type:02x} has reserved flag bits set (0x{flags:02x})")
         if flags & 0x01:
@@ -212,14 +220,14 @@ class FrameReader:
             payload = memoryview(self.decompress(payload))
         return payload
 
-    def contiguous(self):
+    def contiguous(self) -> Tuple[bytes, int, int]:
         """``(buffer, start, end)``: the unread bytes of the first chunk, for fast scanners."""
         if not self._chunks:
             return b"", 0, 0
         chunk = self._chunks[0]
         return chunk, self._pos, len(chunk)
 
-    def consume(self, n, frames=0):
+    def consume(self, n: int, frames: int = 0) -> None:
         """Drop ``n`` bytes that a scanner has read out of ``contiguous()``: ``frames``
         whole frames, whose sequence numbers the scanner checked (``expected_sequence``
         moves on by ``frames``)."""

@@ -31,9 +31,13 @@ import re
 import uuid as _uuid
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, cast
 
 from scratchbird.errors import DataError, ProgrammingError
 from scratchbird.types import Json, SqlLiteral
+
+if TYPE_CHECKING:
+    from scratchbird._typing import Buffer, Params
 
 __all__ = ["render_literal", "quote_identifier", "merge_params"]
 
@@ -72,15 +76,15 @@ def _quote_text(text: str, what: str = "a string parameter") -> str:
     return "'" + str.replace(text, "'", "''") + "'"
 
 
-def _render_none(value) -> str:
+def _render_none(value: None) -> str:
     return "NULL"
 
 
-def _render_bool(value) -> str:
+def _render_bool(value: bool) -> str:
     return "TRUE" if value else "FALSE"
 
 
-def _render_int(value) -> str:
+def _render_int(value: int) -> str:
     # int.__repr__, not str(): an IntEnum's str() is its member name.
     try:
         return int.__repr__(value)
@@ -88,7 +92,7 @@ def _render_int(value) -> str:
         raise DataError(f"integer parameter is too large to render as text: {exc}") from None
 
 
-def _render_float(value) -> str:
+def _render_float(value: float) -> str:
     # repr is the shortest text that reads back as the same double (1e+20, -0.0, 0.1).
     # The server stores the literal text as typed (REFERENCE 12.A.5), so -0.0 keeps its
     # sign there; engines that type 0.0 as an exact decimal (DuckDB, PostgreSQL) lose it.
@@ -101,7 +105,7 @@ def _render_float(value) -> str:
     return float.__repr__(value)
 
 
-def _render_str(value) -> str:
+def _render_str(value: str) -> str:
     return _quote_text(value)
 
 
@@ -112,7 +116,8 @@ def _render_decimal(value: Decimal) -> str:
         return "'NaN'"
     if value.is_infinite():
         return "'-Infinity'" if value.is_signed() else "'Infinity'"
-    _, digits, exponent = value.as_tuple()
+    _, digits, exp = value.as_tuple()
+    exponent = cast(int, exp)  # an int: NaN and infinities ('n', 'N', 'F') returned above
     if ((value and len(digits) + exponent > MAX_INTEGER_DIGITS)
             or -exponent > MAX_FRACTION_DIGITS):
         raise DataError(
@@ -123,7 +128,7 @@ def _render_decimal(value: Decimal) -> str:
     return format(value, "f")
 
 
-def _render_bytes(value) -> str:
+def _render_bytes(value: Buffer) -> str:
     return "X'" + value.hex() + "'"
 
 
@@ -182,21 +187,21 @@ def _render_sql_literal(value: SqlLiteral) -> str:
     return value.text
 
 
-def _render_tuple(value: tuple) -> str:
+def _render_tuple(value: Tuple[Any, ...]) -> str:
     if not value:
         raise ProgrammingError(
             "an empty tuple cannot be rendered: SQL has no empty IN list")
     return "(" + ", ".join([render_literal(item) for item in value]) + ")"
 
 
-def _type_name(value) -> str:
+def _type_name(value: object) -> str:
     cls = type(value)
     if cls.__module__ == "builtins":
         return cls.__qualname__
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _refuse(value) -> str:
+def _refuse(value: object) -> str:
     message = f"cannot render a {_type_name(value)} as an SQL literal"
     if isinstance(value, (dict, list)):
         message += "; wrap it in scratchbird.types.Json(...) to send it as JSON"
@@ -210,7 +215,7 @@ def _refuse(value) -> str:
 # Exact type -> renderer: the common case is one dict lookup. Order matters in the
 # subclass walk below: bool before int, datetime before date (bool is an int and a
 # datetime is a date).
-_RENDERERS = {
+_RENDERERS: Dict[type, Callable[[Any], str]] = {
     type(None): _render_none,
     bool: _render_bool,
     int: _render_int,
@@ -232,7 +237,7 @@ _RENDERERS = {
 _SUBCLASS_ORDER = tuple((cls, fn) for cls, fn in _RENDERERS.items() if cls is not type(None))
 
 
-def render_literal(value) -> str:
+def render_literal(value: Any) -> str:
     """``value`` as an SQL literal, or DataError / ProgrammingError saying why not."""
     renderer = _RENDERERS.get(type(value))
     if renderer is None:
@@ -260,6 +265,9 @@ def quote_identifier(name: str) -> str:
 # ---------------------------------------------------------------------------------
 
 _QMARK, _NUMERIC, _NAMED = 1, 2, 3
+
+# (start, end, style, key): key None (_QMARK), the int n of $n or the str name of :name
+_Mark = Tuple[int, int, int, Any]
 
 # Identifier characters as PostgreSQL's lexer has them: every non-ASCII character is a
 # letter, and '$' may continue (not start) an identifier, so x$1 is one name.
@@ -320,13 +328,13 @@ def _end_of_block_comment(sql: str, i: int) -> int:
             return i
 
 
-def _scan_placeholders(sql: str) -> list:
+def _scan_placeholders(sql: str) -> List[_Mark]:
     """``[(start, end, style, key), ...]`` for the placeholders outside quotes and comments.
 
     ``style`` is _QMARK (key None), _NUMERIC (key: the n of ``$n``) or _NAMED (key: the
     name of ``:name``); ``sql[start:end]`` is the placeholder's text.
     """
-    found = []
+    found: List[_Mark] = []
     n = len(sql)
     i = 0
     while True:
@@ -360,7 +368,8 @@ def _scan_placeholders(sql: str) -> list:
         elif ch == ":":
             name = _PLACEHOLDER_NAME.match(sql, i + 1)
             if sql.startswith("::", i):
-                i = _COLONS.match(sql, i).end()  # a :: cast is never a placeholder
+                # a :: cast is never a placeholder (and _COLONS matches: sql[i:] starts with ::)
+                i = _COLONS.match(sql, i).end()  # type: ignore[union-attr]
             elif name is not None:
                 found.append((i, name.end(), _NAMED, name.group()))
                 i = name.end()
@@ -382,7 +391,7 @@ def _given(n: int) -> str:
     return f"{_count(n, 'parameter')} {'was' if n == 1 else 'were'} given"
 
 
-def _splice(sql: str, marks: list, literals: list) -> str:
+def _splice(sql: str, marks: List[_Mark], literals: List[str]) -> str:
     """``sql`` with ``marks[k]`` replaced by ``literals[k]``.
 
     A space goes in front of a literal that would otherwise fuse with the token before
@@ -403,7 +412,7 @@ def _splice(sql: str, marks: list, literals: list) -> str:
     return "".join(parts)
 
 
-def _merge_named(sql: str, params) -> str:
+def _merge_named(sql: str, params: Mapping[str, Any]) -> str:
     marks = _scan_placeholders(sql)
     for start, end, style, _ in marks:
         if style != _NAMED:
@@ -426,7 +435,7 @@ def _merge_named(sql: str, params) -> str:
     return _splice(sql, marks, [rendered[key] for _, _, _, key in marks])
 
 
-def _merge_positional(sql: str, params) -> str:
+def _merge_positional(sql: str, params: Sequence[Any]) -> str:
     marks = _scan_placeholders(sql)
     n = len(params)
     qmarks = numbered = 0
@@ -463,7 +472,7 @@ def _merge_positional(sql: str, params) -> str:
     return _splice(sql, marks, [render_literal(value) for value in params])
 
 
-def merge_params(sql: str, params) -> str:
+def merge_params(sql: str, params: Optional[Params]) -> str:
     """``sql`` with its placeholders replaced by ``params`` rendered as SQL literals.
 
     ``params`` None returns ``sql`` untouched. A mapping fills ``:name`` placeholders; a

@@ -27,7 +27,7 @@ def _too_many(count: int) -> ProgrammingError:
     return ProgrammingError(f"{count} parameters: a BIND carries at most 65535")
 
 
-def _not_bytes(value) -> ProgrammingError:
+def _not_bytes(value: object) -> ProgrammingError:
     return ProgrammingError(f"a BIND value must be bytes or None, not {type(value).__name__}")
 
 

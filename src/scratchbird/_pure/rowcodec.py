@@ -14,10 +14,18 @@ from __future__ import annotations
 import re
 import struct
 from decimal import Decimal
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, Optional, Sequence, Tuple,
+                    Union)
 
 from scratchbird._constants import DATA_ROW, OID_BOOL, OID_INT8, OID_NUMERIC, ZERO_UUID
 from scratchbird.errors import DataError, ProtocolError
 from scratchbird._pure.framing import encode_header
+
+if TYPE_CHECKING:
+    from scratchbird._typing import Buffer, FrameSource, RowDecoder, RowSink
+
+# a user loader: called with a value's text
+Loader = Callable[[str], Any]
 
 __all__ = ["DEFAULT_NULL_MARKERS", "TextRowDecoder", "read_data_rows", "encode_data_row",
            "encode_data_row_frames"]
@@ -42,14 +50,14 @@ _U16x2 = struct.Struct("<HH")
 _I32 = struct.Struct("<i")
 
 
-def _text(raw, column):
+def _text(raw: bytes, column: int) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise DataError(f"column {column}: value is not valid UTF-8 ({exc.reason} at byte {exc.start})") from None
 
 
-def _load(loader, text, column):
+def _load(loader: Loader, text: str, column: int) -> Any:
     try:
         return loader(text)
     except Exception as exc:
@@ -60,31 +68,33 @@ def _load(loader, text, column):
 class TextRowDecoder:
     """Turns DATA_ROW payloads of a text-value result into tuples."""
 
-    def __init__(self, type_oids, null_markers=DEFAULT_NULL_MARKERS, raw_text=False,
-                 loaders=None):
+    def __init__(self, type_oids: Iterable[int],
+                 null_markers: Iterable[Buffer] = DEFAULT_NULL_MARKERS, raw_text: bool = False,
+                 loaders: Optional[Iterable[Optional[Loader]]] = None) -> None:
         # Built into locals first, as the compiled twin: a failed re-initialisation
         # leaves the old state whole.
-        type_oids = tuple(type_oids)
-        null_markers = tuple(bytes(m) for m in null_markers)
-        loaders = tuple(loaders) if loaders is not None else (None,) * len(type_oids)
-        if len(loaders) != len(type_oids):
+        oids = tuple(type_oids)
+        markers = tuple(bytes(m) for m in null_markers)
+        column_loaders: Tuple[Optional[Loader], ...] = (
+            tuple(loaders) if loaders is not None else (None,) * len(oids))
+        if len(column_loaders) != len(oids):
             raise ValueError("one loader (or None) per column")
         kinds = tuple(
             KIND_TEXT if raw_text
             else KIND_LOADER if loader is not None
             else _KIND_FOR_OID.get(oid, KIND_TEXT)
-            for oid, loader in zip(type_oids, loaders))
-        self.type_oids = type_oids
-        self.null_markers = null_markers
+            for oid, loader in zip(oids, column_loaders))
+        self.type_oids = oids
+        self.null_markers = markers
         self.raw_text = bool(raw_text)
-        self.loaders = loaders
+        self.loaders = column_loaders
         self.kinds = kinds
 
     @property
-    def ncolumns(self):
+    def ncolumns(self) -> int:
         return len(self.kinds)
 
-    def _convert(self, raw, kind, column):
+    def _convert(self, raw: bytes, kind: int, column: int) -> Any:
         if not self.raw_text and raw in self.null_markers:
             return None
         if kind == KIND_INT:
@@ -100,7 +110,8 @@ class TextRowDecoder:
             if low in _FALSE:
                 return False
         elif kind == KIND_LOADER:
-            return _load(self.loaders[column], _text(raw, column), column)
+            # KIND_LOADER: the column's loader is set
+            return _load(self.loaders[column], _text(raw, column), column)  # type: ignore[arg-type]
         elif kind == KIND_DECIMAL:
             if _DEC_RE.match(raw):
                 try:
@@ -109,14 +120,14 @@ class TextRowDecoder:
                     pass
         return _text(raw, column)
 
-    def decode_row(self, payload):
+    def decode_row(self, payload: Buffer) -> Tuple[Any, ...]:
         """One DATA_ROW payload (REFERENCE 4.6) to a tuple."""
         kinds, convert = self.kinds, self._convert
         return tuple(None if raw is None else convert(raw, kinds[i], i)
                      for i, raw in enumerate(data_row_values(payload, len(kinds))))
 
 
-def data_row_values(payload, ncolumns):
+def data_row_values(payload: Buffer, ncolumns: int) -> Iterator[Optional[bytes]]:
     """The raw values of one DATA_ROW payload (REFERENCE 4.6), column by column: ``bytes``,
     or None for the null-bitmap bit and a length of -1. Every length is checked; a payload
     that breaks the layout raises ProtocolError when the walk reaches the fault, so a
@@ -154,7 +165,8 @@ def data_row_values(payload, ncolumns):
         raise ProtocolError(f"DATA_ROW has {n - pos} bytes after its last column")
 
 
-def read_data_rows(reader, decoder, rows, max_rows):
+def read_data_rows(reader: FrameSource, decoder: RowDecoder, rows: RowSink,
+                   max_rows: int) -> int:
     """Decode consecutive complete DATA_ROW frames from ``reader`` into ``rows``.
 
     Stops at ``max_rows``, at the first frame of another type, or when the next frame is
@@ -167,7 +179,7 @@ def read_data_rows(reader, decoder, rows, max_rows):
     return count
 
 
-def encode_data_row(values):
+def encode_data_row(values: Sequence[Union[bytes, str, None]]) -> bytes:
     """DATA_ROW payload from a sequence of ``bytes`` (or ``str``) values; None is a bitmap NULL."""
     ncols = len(values)
     bitmap = bytearray((ncols + 7) // 8)
@@ -176,15 +188,16 @@ def encode_data_row(values):
         if value is None:
             bitmap[i >> 3] |= 1 << (i & 7)
             continue
-        if isinstance(value, str):
-            value = value.encode("utf-8")
-        parts.append(_I32.pack(len(value)))
-        parts.append(value)
+        data = value.encode("utf-8") if isinstance(value, str) else value
+        parts.append(_I32.pack(len(data)))
+        parts.append(data)
     parts[0] = _U16x2.pack(ncols, len(bitmap)) + bytes(bitmap)
     return b"".join(parts)
 
 
-def encode_data_row_frames(rows, sequence, attachment_id=ZERO_UUID, txn_id=0):
+def encode_data_row_frames(rows: Iterable[Sequence[Union[bytes, str, None]]], sequence: int,
+                           attachment_id: Buffer = ZERO_UUID, txn_id: int = 0
+                           ) -> Tuple[bytes, int]:
     """Whole DATA_ROW frames for many rows (the dev server's bulk path).
 
     Returns ``(frames_bytes, next_sequence)``.
