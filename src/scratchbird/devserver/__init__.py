@@ -11,6 +11,11 @@ Run it stand-alone with ``python -m scratchbird.devserver``.
 """
 from __future__ import annotations
 
+# DevServer is public API: fully strict here, though the dev server's internals are not (the
+# override in pyproject.toml, whose section also covers this package module).
+# mypy: disallow-untyped-defs, disallow-incomplete-defs, disallow-untyped-calls
+# mypy: disallow-any-generics, warn-return-any
+
 import logging
 import shutil
 import tempfile

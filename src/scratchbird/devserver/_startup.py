@@ -20,6 +20,7 @@ from scratchbird._client_messages import (
 from scratchbird._constants import (
     FEATURE_BINARY_VALUES, FEATURE_COMPRESSION, SBSQL_SUPPORTED_FEATURES,
 )
+from scratchbird._typing import Buffer
 
 if TYPE_CHECKING:
     from ._cache import ResultCache
@@ -89,10 +90,11 @@ class _Reader:
         return out
 
     def u32(self, err: StartupRejected) -> int:
-        return struct.unpack("<I", self.take(4, err))[0]
+        value: int = struct.unpack("<I", self.take(4, err))[0]
+        return value
 
 
-def negotiate(payload, supported: int) -> Negotiation:
+def negotiate(payload: Buffer, supported: int) -> Negotiation:
     """Apply REFERENCE 3.5/3.6 to a STARTUP payload. Raises StartupRejected (steps 1-12)."""
     data = bytes(payload)
     if not is_p1_startup(data):
