@@ -11,15 +11,25 @@ Run it stand-alone with ``python -m scratchbird.devserver``.
 """
 from __future__ import annotations
 
+# DevServer is public API: fully strict here, though the dev server's internals are not (the
+# override in pyproject.toml, whose section also covers this package module).
+# mypy: disallow-untyped-defs, disallow-incomplete-defs, disallow-untyped-calls
+# mypy: disallow-any-generics, warn-return-any
+
 import logging
 import shutil
 import tempfile
 import threading
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 from urllib.parse import quote
 
 from ._session import PROFILES, SessionConfig
 from ._startup import UserStore, user_store_for  # noqa: F401 (UserStore: public name)
+
+if TYPE_CHECKING:                      # imported lazily at start(): DuckDB loads only then
+    from ._cache import ResultCache
+    from ._engine import Engine
+    from ._server import Listener
 
 __all__ = ["DevServer", "PROFILES"]
 
@@ -85,10 +95,10 @@ class DevServer:
         self.users[user] = password
         self.cache_results = bool(cache_results)
         self.demo = bool(demo)
-        self.result_cache = None
+        self.result_cache: Optional[ResultCache] = None
         self.cafile: Optional[str] = certfile if tls_mode == "required" else None
-        self._engine = None
-        self._listener = None
+        self._engine: Optional[Engine] = None
+        self._listener: Optional[Listener] = None
         self._tmpdir: Optional[str] = None
         self._lock = threading.Lock()
 
@@ -161,7 +171,7 @@ class DevServer:
     def __enter__(self) -> "DevServer":
         return self.start()
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()
 
     def __repr__(self) -> str:

@@ -10,6 +10,7 @@ import logging
 import signal
 import sys
 import threading
+from types import FrameType
 from typing import List, Optional
 
 from . import PROFILES, DevServer
@@ -46,7 +47,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
 
-    def on_signal(signum, _frame):
+    def on_signal(signum: int, _frame: Optional[FrameType]) -> None:
         logging.getLogger("scratchbird.devserver").info("signal %d: shutting down", signum)
         stop.set()
 

@@ -27,7 +27,7 @@ import datetime as _dt
 import ipaddress
 import struct
 from decimal import Decimal
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, cast
 
 import duckdb
 from duckdb.value.constant import Value
@@ -119,7 +119,8 @@ def _interval_text(value: Interval) -> str:
 def _decimal(value: Decimal):
     if not value.is_finite():
         raise _NoDuckType(f"{value} has no DuckDB DECIMAL")
-    _sign, digits, exponent = value.as_tuple()
+    _sign, digits, exp = value.as_tuple()
+    exponent = cast(int, exp)           # an int once the value is finite (not n, N, F)
     scale = max(-exponent, 0)
     precision = max(len(digits) + max(exponent, 0), scale, 1)
     if precision > _MAX_DECIMAL_DIGITS:

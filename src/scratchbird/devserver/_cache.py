@@ -27,7 +27,7 @@ import struct
 import threading
 from array import array
 from collections import OrderedDict
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 from scratchbird import _constants as C
 from scratchbird._server_messages import encode_command_complete
@@ -61,6 +61,7 @@ def restamp(frames: bytes, stamps, sequence: int, attachment: bytes,
     out = bytearray(frames)
     pack, attachment = _STAMP.pack_into, bytes(attachment)
     start = sequence & _SEQ_MASK
+    sequences: Sequence[int]
     if start + len(stamps) <= _SEQ_MASK + 1:
         sequences = range(start, start + len(stamps))
     else:                                 # the 32-bit sequence wraps inside this batch
@@ -138,7 +139,7 @@ class ResultCache:
         self.max_entries = max_entries
         self.max_values = max_values
         self.max_total_values = max_total_values
-        self._entries: "OrderedDict[str, CachedResult]" = OrderedDict()
+        self._entries: "OrderedDict[Tuple[bool, str], CachedResult]" = OrderedDict()
         self._values = 0
         self._lock = threading.Lock()
         self.hits = 0

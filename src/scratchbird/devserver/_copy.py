@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import re
 import struct
-from typing import List, Optional, Tuple
+from typing import List, Optional, Tuple, cast
 
 from scratchbird._impl import copycodec
 
@@ -78,7 +78,8 @@ class CopyIn:
         self.table = table
         self.columns = columns              # [(name, DuckDB type)] of the target
         self.binary = binary
-        self.packets: List[Tuple[List[str], list, int]] = []   # (names, columns, rows)
+        # (names, columns, rows, SBNR type tags or None for SBCP text values)
+        self.packets: List[Tuple[List[str], list, int, Optional[list]]] = []
         self.descriptor: Optional[tuple] = None
         self.text_rows: List[dict] = []
 
@@ -212,7 +213,7 @@ def start_copy(es, sql: str, binary: bool) -> CopyIn:
     """Check the COPY's target (DuckDB DESCRIBE) and open the COPY; EngineError if unknown."""
     from ._engine import map_error
     import duckdb
-    match = _COPY_FROM_STDIN.match(sql)
+    match = cast("re.Match[str]", _COPY_FROM_STDIN.match(sql))  # is_copy_from_stdin(sql) held
     table = match.group("table").strip()
     with es._lock:
         try:

@@ -7,6 +7,11 @@ connections, so every connection sees them.
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:                      # the engine loads DuckDB: only for the annotation
+    from ._engine import Engine
+
 __all__ = ["DEMO_STATEMENTS", "create_demo_tables"]
 
 DEMO_STATEMENTS = (
@@ -16,7 +21,7 @@ DEMO_STATEMENTS = (
 )
 
 
-def create_demo_tables(engine) -> None:
+def create_demo_tables(engine: Engine) -> None:
     """Create and commit the tour's tables in ``engine`` (an ``_engine.Engine``)."""
     session = engine.open_session()
     try:

@@ -42,7 +42,7 @@ import json
 import re
 import threading
 import weakref
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional, Tuple, Union, cast
 
 import duckdb
 
@@ -194,6 +194,7 @@ class StatementResult:
         pending, self._pending = self._pending, []
         fetch, self._fetch = self._fetch, None
         count = 0
+        batch: Optional[list]
         try:
             for batch in pending:
                 count += len(batch)
@@ -294,7 +295,8 @@ class EngineSession:
         self._engine = engine
         self._lock = engine._lock
         self.user = user or "sysdba"
-        self._log: List[str] = []          # writing statements of the current transaction
+        # writing statements of the current transaction (with their parameters when bound)
+        self._log: List[Union[str, Tuple[str, list]]] = []
         self._savepoints: List[str] = []
         self._savepoint_marks: List[int] = []   # len(self._log) at each savepoint
         self.spec_semantics = False        # the full profile's transactions (module doc)
@@ -303,8 +305,8 @@ class EngineSession:
         self.interrupted = False           # interrupt() was called during this request
         self._gen = 0                      # bumped whenever a pending stream becomes invalid
         self._closed = False
-        self._native = None                # execute_script(native=...): binary results
-        self._params = None                # execute_script(params=...): bound parameters
+        self._native: Any = None           # execute_script(native=...): binary results
+        self._params: Optional[list] = None  # execute_script(params=...): bound parameters
         self.spec_shapes = False           # the design spec's result shapes (full profile)
         with self._lock:
             con = engine._db.cursor()
@@ -644,7 +646,7 @@ class EngineSession:
         """For a SELECT without a top-level FROM: (reads a table?, [(alias, bare NULL?)...])
         from DuckDB's own parse tree; (False, None) when it cannot tell."""
         try:
-            raw = self._con.execute("SELECT json_serialize_sql(?)", [text]).fetchone()[0]
+            raw = cast(tuple, self._con.execute("SELECT json_serialize_sql(?)", [text]).fetchone())[0]
         except duckdb.Error:
             self._recover()
             return False, None
@@ -698,7 +700,8 @@ class EngineSession:
     def _generic(self, info: sqltext.StatementInfo, stype: str) -> StatementResult:
         """Anything else (RETURNING, PRAGMA, EXPLAIN, CALL, SET, COPY, ...): run once through
         a relation, then render its retained rows through DuckDB."""
-        rel = self._con.sql(info.text, params=self._params)
+        # None for a statement without a result, whatever DuckDB's stubs say
+        rel: Optional[duckdb.DuckDBPyRelation] = self._con.sql(info.text, params=self._params)
         returning = stype in _DML_TYPES
         if rel is None:
             return _no_rows(info.tag_word, 0)

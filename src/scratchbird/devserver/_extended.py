@@ -7,6 +7,8 @@ A mixin of ``_session.Session``: it uses the session's state (``statements``, ``
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from scratchbird import _constants as C
 from scratchbird._server_messages import (
     encode_parameter_description_legacy, encode_parameter_description_p1,
@@ -22,7 +24,13 @@ from . import _binary_params                                   # the full profil
 __all__ = ["ExtendedProtocol"]
 
 
-class ExtendedProtocol:
+if TYPE_CHECKING:                   # the session state this mixin uses, for mypy only
+    from ._session_host import SessionHost as _Host
+else:
+    _Host = object
+
+
+class ExtendedProtocol(_Host):
     """The section 5 frame handlers of a ``Session``."""
 
     def _on_parse(self, frame, payload) -> None:
@@ -95,7 +103,8 @@ class ExtendedProtocol:
             return
         params = None
         if isinstance(sql, _binary_params.BoundParameters):     # full profile: real parameters
-            sql, params = sql.sql, sql.values
+            params = sql.values
+            sql = sql.sql
         self._run_sql(sql, autocommit=bool(flags & 0x01), script=False, summary=False,
                       ready=False, binary=bool(self.features & C.FEATURE_BINARY_VALUES),
                       params=params)

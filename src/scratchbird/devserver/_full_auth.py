@@ -26,7 +26,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from typing import Dict, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Callable, Dict, Mapping, NoReturn, Optional, Tuple, cast
 
 from scratchbird import _constants as C
 from scratchbird._auth_messages import (
@@ -35,7 +35,10 @@ from scratchbird._auth_messages import (
 from scratchbird._scram import MIN_ITERATIONS, ScramServer, ScramVerifier, make_verifier
 from scratchbird.errors import AuthenticationError, InterfaceError
 
-from ._startup import user_uuid_text
+from ._startup import Negotiation, user_uuid_text
+
+if TYPE_CHECKING:
+    from ._session import Session
 
 __all__ = ["ScramUserStore", "scram_handshake"]
 
@@ -81,14 +84,14 @@ class ScramUserStore:
         return self._uuids.get(user, user_uuid_text(user, 0))
 
 
-def _response(session) -> bytes:
+def _response(session: Session) -> bytes:
     frame = session._next_frame()              # not flag-checked, as in sbsql (2.1)
     if frame.msg_type != C.AUTH_RESPONSE:
         session._fatal("08P01", "expected AUTH_RESPONSE after AUTH_REQUEST")
     return bytes(frame.payload)
 
 
-def _refuse(session, user: Optional[str], exc: Exception):
+def _refuse(session: Session, user: Optional[str], exc: Exception) -> NoReturn:
     sqlstate = getattr(exc, "sqlstate", None)
     if sqlstate == "28P01":                     # a wrong proof (or a dummy verifier)
         log.info("%s: SCRAM authentication failed for user %r", session.peer, user)
@@ -98,14 +101,15 @@ def _refuse(session, user: Optional[str], exc: Exception):
                    MESSAGE_INVALID)
 
 
-def scram_handshake(session, nego, check_database) -> Tuple[str, bytes]:
+def scram_handshake(session: Session, nego: Negotiation,
+                    check_database: Callable[[Negotiation], None]) -> Tuple[str, bytes]:
     """Run the exchange on ``session`` (a ``_session.Session``) for the STARTUP ``nego``.
 
     Returns ``(user, server_final)``; the caller puts ``server_final`` into AUTH_OK.
     ``check_database`` is the sbsql profile's database check, run at the same point
     (after the first AUTH_RESPONSE). Every refusal ends the session (``_fatal``).
     """
-    store: ScramUserStore = session.cfg.users
+    store = cast(ScramUserStore, session.cfg.users)      # the full profile's store
     user = nego.params.get("user") or None
     session._send(C.AUTH_REQUEST, encode_scram_auth_request((SCRAM_SHA_256,)))
     client_first = _response(session)

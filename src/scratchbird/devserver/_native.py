@@ -32,7 +32,7 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence, cast
 
 import duckdb
 
@@ -200,7 +200,7 @@ def _typeref(type_id, t, rank: int) -> TypeRef:
         typeref.precision, typeref.scale = int(params["precision"]), int(params["scale"])
     elif t.id in _SCALARS and _SCALARS[t.id][2] is not None:
         typeref.modifier_bitmap |= MOD_DATETIME_PRECISION
-        typeref.datetime_precision = _SCALARS[t.id][2]
+        typeref.datetime_precision = cast(int, _SCALARS[t.id][2])     # not None, just checked
     if rank:
         typeref.modifier_bitmap |= MOD_ARRAY_RANK
         typeref.array_rank = rank

@@ -21,7 +21,7 @@ import re
 import select
 import threading
 import weakref
-from typing import Dict, Optional, Set
+from typing import Any, Dict, Optional, Set
 
 from scratchbird import _constants as C
 from scratchbird._client_messages import _Cursor, MessageFormatError
@@ -40,7 +40,7 @@ class NotifyHub:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._listeners: Dict[str, Set[object]] = {}
+        self._listeners: Dict[str, Set[Any]] = {}     # channel -> listening sessions
         self._pids = itertools.count(1)
 
     def pid_of(self, session) -> int:

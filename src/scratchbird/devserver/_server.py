@@ -21,7 +21,7 @@ import ssl
 import struct
 import threading
 import time
-from typing import Dict, Optional
+from typing import Dict, Optional, cast
 
 from ._session import Session, SessionConfig
 from ._tls import looks_like_tls_hello
@@ -166,9 +166,12 @@ class Listener:
     # ------------------------------------------------------------ accept / serve
 
     def _accept_loop(self) -> None:
+        listening = self._sock
+        if listening is None:                   # stop() ran before this thread did
+            return
         while not self._stopping.is_set():
             try:
-                conn, addr = self._sock.accept()
+                conn, addr = listening.accept()
             except socket.timeout:
                 continue
             except OSError:
@@ -243,8 +246,8 @@ class Listener:
             return None
         conn.settimeout(HANDSHAKE_SECONDS)
         try:
-            tls = self.tls_context.wrap_socket(conn, server_side=True,
-                                               do_handshake_on_connect=False)
+            context = cast(ssl.SSLContext, self.tls_context)     # only called with TLS on
+            tls = context.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         except (OSError, ValueError):
             reset_close(conn)
             return None

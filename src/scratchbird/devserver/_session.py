@@ -21,7 +21,7 @@ import json
 import logging
 import re
 import struct
-from typing import Callable, Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Mapping, NoReturn, Optional, cast
 
 from scratchbird import _constants as C
 from scratchbird._client_messages import parse_query
@@ -45,6 +45,11 @@ from . import _copy                                             # COPY FROM STDI
 from ._extended import ExtendedProtocol                         # PARSE ... SYNC (5)
 from ._session_frames import SessionFrames                      # PING, SET_OPTION, ... (6.6, 7)
 
+if TYPE_CHECKING:
+    from scratchbird._compression import Compressor
+
+    from ._cache import ResultCache
+
 __all__ = ["Profile", "PROFILES", "SessionConfig", "Session"]
 
 log = logging.getLogger("scratchbird.devserver")
@@ -59,6 +64,7 @@ _SCRIPT_MAGIC = 0x53514253
 def _open_engine_session(engine, user: Optional[str]):
     """``open_session(user=...)`` when the engine takes the principal (it names it in
     DDL catalog rows, e.g. ``principal_name:<user>``), else the plain interface."""
+    params: Mapping[str, Any]
     try:
         params = inspect.signature(engine.open_session).parameters
     except (TypeError, ValueError):
@@ -114,7 +120,7 @@ class Session(ExtendedProtocol, SessionFrames):
         self.options: Dict[str, str] = {}
         self.trace: Optional[str] = None
         self.ready_since_extended = True
-        self.compressor = None          # full profile: a Compressor once bit 0 is granted (2.4)
+        self.compressor: Optional[Compressor] = None    # full profile: once bit 0 is granted (2.4)
         self._held: collections.deque = collections.deque()   # frames read during a request
         self.watch: Optional[RequestWatch] = None              # CANCEL / lost peer (_watch)
         self.copy_in: Optional[_copy.CopyIn] = None     # the COPY in progress (7.8)
@@ -220,12 +226,12 @@ class Session(ExtendedProtocol, SessionFrames):
         self._send(C.ERROR, encode_error((("S", "ERROR"), ("C", sqlstate), ("M", message),
                                           ("D", detail))))
 
-    def _fatal(self, sqlstate: str, message: str, detail: str = ""):
+    def _fatal(self, sqlstate: str, message: str, detail: str = "") -> NoReturn:
         self._error(sqlstate, message, detail)
         self._flush()
         raise _Close()
 
-    def _not_negotiated(self, msg_type: int):
+    def _not_negotiated(self, msg_type: int) -> NoReturn:
         # The real server prints the type in decimal after "0x" (REFERENCE 2.2, 12.A.18).
         self._fatal("08P01", "SBWP.FEATURE.NOT_NEGOTIATED",
                     f"frame 0x{msg_type} requires a feature that was not negotiated for this session")
@@ -326,6 +332,7 @@ class Session(ExtendedProtocol, SessionFrames):
         except StartupRejected as exc:
             self._fatal(exc.sqlstate, exc.code, exc.detail)
         auth_info = b""
+        user: Optional[str]
         if self.profile.auth == "scram":        # full profile (3.10 [SPEC], _full_auth)
             user, auth_info = _full_auth.scram_handshake(self, nego, self._check_database)
         else:
@@ -358,8 +365,9 @@ class Session(ExtendedProtocol, SessionFrames):
             p = self.profile
             self._send(C.SERVER_INFO, encode_server_info(self.session_id, p.product, p.channel,
                                                          p.dialect, p.supported_features))
+            name = cast(str, user)              # verified: an unnamed user never gets here
             self._parameter_status(startup_parameter_entries(
-                nego, user, self.cfg.users.uuid_of(user), self.txn))
+                nego, name, self.cfg.users.uuid_of(name), self.txn))
         self._ready(C.READY_STARTUP)
         if self.features & C.FEATURE_COMPRESSION:    # full profile: from here on (2.4 [SPEC])
             from scratchbird._compression import Compressor, Decompressor
@@ -427,7 +435,7 @@ class Session(ExtendedProtocol, SessionFrames):
                 return
         failed = False
         results = None
-        watch = self.watch
+        watch = cast(RequestWatch, self.watch)      # set at STARTUP, before any SQL
         watch.begin_request()
         try:
             results = watch.iterate(
@@ -445,7 +453,8 @@ class Session(ExtendedProtocol, SessionFrames):
                 else:
                     self._send_result(watched, keep=keep)
                 if keep is not None and not getattr(result, "describe_empty", False):
-                    cache.store(sql, result, keep, commit_seq, self.cfg.engine, self.es)
+                    cast("ResultCache", cache).store(sql, result, keep, commit_seq, self.cfg.engine,
+                                                   self.es)    # keep comes from the cache
                     keep = None             # only a first (and only) result is kept
             if summary:
                 self._send(C.COMMAND_COMPLETE, encode_command_complete("SCRIPT", total))

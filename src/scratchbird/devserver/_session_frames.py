@@ -8,6 +8,8 @@ A mixin of ``_session.Session``: it uses the session's state and its reply helpe
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import logging
 import struct
 
@@ -24,7 +26,14 @@ log = logging.getLogger("scratchbird.devserver")
 _CANCEL_FIXED_UUID = bytes.fromhex("292d6577f82d7968a92d6577f82d8968")
 
 
-class SessionFrames:
+if TYPE_CHECKING:                   # the session state this mixin uses, for mypy only
+    from ._session_host import SessionHost as _Host
+    from ._startup import Negotiation
+else:
+    _Host = object
+
+
+class SessionFrames(_Host):
     """The one-frame requests of a ``Session`` that run no SQL."""
 
     def _on_txn_status(self, frame, payload) -> None:
@@ -87,7 +96,8 @@ class SessionFrames:
         if not (len(data) > 20 and data[20] == 0):
             self.trace = None
         self._parameter_status([("session.reset", "complete"),
-                                ("protocol.selected_version", self.nego.version_text)])
+                                ("protocol.selected_version",
+                                 cast("Negotiation", self.nego).version_text)])   # set: authenticated
         self._ready(C.READY_RESET_COMPLETE)
 
     def _on_reauth(self, frame, payload) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, List, NamedTuple, Optional, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Pattern, Tuple, cast
 
 __all__ = [
     "Token",
@@ -40,6 +40,12 @@ _DOLLAR_TAG_RE = re.compile(r"\$(?:[A-Za-z_][A-Za-z0-9_]*)?\$")
 _COMMENT_EDGE_RE = re.compile(r"/\*|\*/")
 _WORD_CHAR_RE = re.compile(r"[\w$]")
 _PARAM_RE = re.compile(r"\$\d*")
+
+
+def _end_of(pattern: Pattern[str], sql: str, pos: int) -> int:
+    """End of ``pattern``'s match at ``pos``: the patterns passed here match wherever
+    they are used (after an opening quote or ``$``), so the match is never None."""
+    return cast("re.Match[str]", pattern.match(sql, pos)).end()
 
 
 def _block_comment_end(sql: str, pos: int) -> int:
@@ -70,11 +76,11 @@ def _dollar_end(sql: str, pos: int) -> Optional[int]:
 def _skip_quoted(sql: str, pos: int, ch: str) -> int:
     """End offset of the quoted token whose opening quote ``ch`` is at ``pos``."""
     if ch == '"':
-        return _QID_END_RE.match(sql, pos).end()
+        return _end_of(_QID_END_RE, sql, pos)
     # E'...' strings use backslash escapes; the E must be a token of its own.
     if pos > 0 and sql[pos - 1] in "eE" and (pos < 2 or not _WORD_CHAR_RE.match(sql, pos - 2)):
-        return _ESTR_END_RE.match(sql, pos).end()
-    return _STR_END_RE.match(sql, pos).end()
+        return _end_of(_ESTR_END_RE, sql, pos)
+    return _end_of(_STR_END_RE, sql, pos)
 
 
 def split_statements(sql: str) -> List[str]:
@@ -157,7 +163,7 @@ def iter_tokens(sql: str) -> Iterator[Token]:
         m = _TOKEN_RE.match(sql, pos)
         if m is None:  # pragma: no cover - the op alternative matches any character
             break
-        kind = m.lastgroup
+        kind = cast(str, m.lastgroup)         # every alternative is a named group
         end = m.end()
         if kind == "ws" or kind == "lc":
             pos = end
@@ -166,30 +172,31 @@ def iter_tokens(sql: str) -> Iterator[Token]:
             pos = _block_comment_end(sql, pos)
             continue
         if kind == "estr":
-            stop = _ESTR_END_RE.match(sql, pos + 1).end()
+            stop = _end_of(_ESTR_END_RE, sql, pos + 1)
             raw = sql[pos:stop]
             yield Token("string", raw, depth, raw)
             pos = stop
             continue
         if kind == "str":
-            stop = _STR_END_RE.match(sql, pos).end()
+            stop = _end_of(_STR_END_RE, sql, pos)
             raw = sql[pos:stop]
             yield Token("string", raw, depth, raw)
             pos = stop
             continue
         if kind == "qid":
-            stop = _QID_END_RE.match(sql, pos).end()
+            stop = _end_of(_QID_END_RE, sql, pos)
             raw = sql[pos:stop]
             body = raw[1:-1] if len(raw) >= 2 and raw.endswith('"') else raw[1:]
             yield Token("qident", body.replace('""', '"'), depth, raw)
             pos = stop
             continue
         if kind == "dollar":
-            stop = _dollar_end(sql, pos)
-            if stop is None:
-                stop = _PARAM_RE.match(sql, pos).end()
+            quoted_end = _dollar_end(sql, pos)
+            if quoted_end is None:
+                stop = _end_of(_PARAM_RE, sql, pos)
                 yield Token("param", sql[pos:stop], depth, sql[pos:stop])
             else:
+                stop = quoted_end
                 yield Token("string", sql[pos:stop], depth, sql[pos:stop])
             pos = stop
             continue

@@ -12,7 +12,7 @@ import os
 import struct
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Mapping, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from scratchbird._client_messages import (
     ADMITTED_STARTUP_KEYS, _render_key_value, is_p1_startup, parse_startup,
@@ -20,6 +20,11 @@ from scratchbird._client_messages import (
 from scratchbird._constants import (
     FEATURE_BINARY_VALUES, FEATURE_COMPRESSION, SBSQL_SUPPORTED_FEATURES,
 )
+from scratchbird._typing import Buffer
+
+if TYPE_CHECKING:
+    from ._cache import ResultCache
+    from ._full_auth import ScramUserStore
 
 __all__ = ["Profile", "PROFILES", "SessionConfig", "StartupRejected", "Negotiation", "negotiate",
            "UserStore", "new_session_uuid", "user_uuid_text", "startup_parameter_entries",
@@ -85,10 +90,11 @@ class _Reader:
         return out
 
     def u32(self, err: StartupRejected) -> int:
-        return struct.unpack("<I", self.take(4, err))[0]
+        value: int = struct.unpack("<I", self.take(4, err))[0]
+        return value
 
 
-def negotiate(payload, supported: int) -> Negotiation:
+def negotiate(payload: Buffer, supported: int) -> Negotiation:
     """Apply REFERENCE 3.5/3.6 to a STARTUP payload. Raises StartupRejected (steps 1-12)."""
     data = bytes(payload)
     if not is_p1_startup(data):
@@ -188,11 +194,11 @@ PROFILES: Dict[str, Profile] = {
 
 @dataclass
 class SessionConfig:
-    engine: object                  # _engine.Engine
-    users: UserStore
+    engine: Any                     # _engine.Engine, or any object with open_session()
+    users: Union[UserStore, ScramUserStore]
     profile: Profile
     dbname: Optional[str] = None
-    result_cache: Optional[object] = None   # _cache.ResultCache when opted in (benchmarks)
+    result_cache: Optional[ResultCache] = None   # when opted in (benchmarks)
 
 
 # ---------------------------------------------------------------- users (3.9)
@@ -223,7 +229,8 @@ class UserStore:
         return self._uuids.get(user, user_uuid_text(user, 0))
 
 
-def user_store_for(profile: Profile, users: Mapping[str, str]):
+def user_store_for(profile: Profile,
+                   users: Mapping[str, str]) -> Union[UserStore, ScramUserStore]:
     """The user store a profile authenticates against: SHA-256 digests for the cleartext
     password (sbsql), salted SCRAM verifiers for ``full`` (``_full_auth``)."""
     if profile.auth == "scram":

@@ -27,6 +27,7 @@ import select
 import ssl
 import threading
 import time
+from typing import Optional
 
 from scratchbird import _constants as C
 from scratchbird.errors import ProtocolError
@@ -56,16 +57,17 @@ class RequestWatch:
         self._steps = 0
         self._busy = threading.Event()   # a request is being served
         self._stopped = False
-        self._thread = None
+        self._thread: Optional[threading.Thread] = None
 
     # ------------------------------------------------------------ the session thread
 
     def begin_request(self) -> None:
         self.session.es.clear_interrupt()
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, daemon=True,
-                                            name=f"sbwp-watch {self.session.peer}")
-            self._thread.start()
+            thread = threading.Thread(target=self._loop, daemon=True,
+                                      name=f"sbwp-watch {self.session.peer}")
+            self._thread = thread
+            thread.start()
         self._busy.set()
 
     def end_request(self) -> None:
