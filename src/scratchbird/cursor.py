@@ -1,7 +1,7 @@
 """The DB-API Cursor: executes statements and hands out their results."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from scratchbird import _shapes
 from scratchbird._binary_params import plan_binary
@@ -59,8 +59,10 @@ class Cursor:
         self._shape: Optional[_shapes.Shaped] = None
         #: the server's report row of the current statement (a dict of its columns), or None
         self.server_report: Optional[dict] = None
-        self._row_sink = None    # a columnar sink factory for the next execute (scratchbird.arrow)
-        self._arrow_pending = None   # a batch read for a stream's schema, not handed out yet
+        # a columnar sink factory for the next execute (scratchbird.arrow)
+        self._row_sink: Optional[Callable[..., Any]] = None
+        # a batch read for a stream's schema, not handed out yet
+        self._arrow_pending: Optional[List[Any]] = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"
