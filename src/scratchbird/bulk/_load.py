@@ -39,9 +39,10 @@ if TYPE_CHECKING:
     from scratchbird.connection import Connection
     from scratchbird.cursor import Cursor
 
-#: a CSV field's text (None: an empty field) to the value sent for a column
+#: a CSV field's text to the value sent for its column (an empty field is NULL, not converted)
 Converter = Callable[[str], Any]
-Progress = Optional[Callable[[int], Any]]
+#: called with the rows sent so far, after each packet
+ProgressCallback = Optional[Callable[[int], Any]]
 
 __all__ = ["load"]
 
@@ -148,7 +149,7 @@ def _csv_rows(source: Any
 
 def load(conn: Connection, table: str, data: Any, *, columns: Optional[Sequence[str]] = None,
          create: bool = False, batch_rows: int = DEFAULT_BATCH_ROWS,
-         progress: Progress = None) -> int:
+         progress: ProgressCallback = None) -> int:
     """Load ``data`` into ``table`` with COPY FROM STDIN; returns the rows inserted."""
     from ._arrow import is_arrow_data
     name = _table_name(table)
@@ -225,7 +226,8 @@ class _NothingToLoad(Exception):
 
 
 def _copy_rows(conn: Connection, table: str, names: Optional[Sequence[str]],
-               rows: Iterable[Sequence[Any]], batch_rows: int, progress: Progress) -> int:
+               rows: Iterable[Sequence[Any]], batch_rows: int,
+               progress: ProgressCallback) -> int:
     cur: Cursor = conn.cursor()
     try:
         with cur.copy(f"COPY {table} FROM STDIN", columns=names, batch_rows=batch_rows,
@@ -239,7 +241,7 @@ def _copy_rows(conn: Connection, table: str, names: Optional[Sequence[str]],
 
 
 def _load_arrow(conn: Connection, table: str, data: Any, columns: Optional[Sequence[str]],
-                create: bool, batch_rows: int, progress: Progress) -> int:
+                create: bool, batch_rows: int, progress: ProgressCallback) -> int:
     from ._arrow import arrow_batches, require_pyarrow, sql_type_for
     pa = require_pyarrow()
     schema, batches = arrow_batches(data)
