@@ -279,7 +279,7 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
             self._control.finished(response)
         return response
 
-    def _read_more(self, response: Response, row_limit: int) -> Response:
+    def _read_more(self, response: Response, row_limit: Optional[int]) -> Response:
         """Continue an unfinished (streaming) response."""
         with self._lock:
             self._check_open()

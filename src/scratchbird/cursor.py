@@ -72,8 +72,10 @@ class Cursor:
         #: the server's report row of the current statement (a dict of its columns), or None
         self.server_report: Optional[Dict[str, Any]] = None
         self._batch_reports: List[Tuple[_shapes.Shaped, List[Row], List[str]]] = []
-        self._row_sink: Optional[Callable[..., Any]] = None    # a columnar sink factory for the next execute (scratchbird.arrow)
-        self._arrow_pending: Any = None   # a batch read for a stream's schema, not handed out yet
+        # a columnar sink factory for the next execute (scratchbird.arrow)
+        self._row_sink: Optional[Callable[..., Any]] = None
+        # a batch read for a stream's schema, not handed out yet
+        self._arrow_pending: Optional[List[Any]] = None
 
     def __repr__(self) -> str:
         state = "closed" if self.closed else f"rowcount={self.rowcount}"

@@ -15,11 +15,28 @@ current result for a sink; the cursor reads more frames as it always does.
 """
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 from scratchbird.arrow._convert import batch_from_columns, batch_from_tuples, conform, unify_batches
 from scratchbird.arrow._imports import require
 from scratchbird.errors import InterfaceError
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    import pandas       # pyarrow and pandas have no type information: Any to mypy
+    import pyarrow
+
+    from scratchbird._compiled.arrowcodec import ArrowSink, Plan
+    from scratchbird._protocol import Result
+    from scratchbird._server_messages import RowDescription
+    from scratchbird.connection import Connection
+    from scratchbird.cursor import Cursor
+
+#: ``make_sink(description, decoder)`` -> ``(sink, read_data_rows)`` (``set_row_sink``)
+SinkFactory = Callable[["RowDescription", Any], Tuple["ArrowSink", Callable[..., int]]]
+#: one piece of ``_chunks``: ``("tuples", rows)`` or ``("columns", sink.take())``
+Chunk = Tuple[str, List[Any]]
 
 __all__ = ["fetch_arrow", "fetch_arrow_batches", "fetch_numpy", "fetch_pandas", "fetch_polars",
            "arrow_c_stream", "fetch_arrow_sql", "arrow_stream_sql", "sink_factory"]
@@ -32,13 +49,14 @@ def _numeric_as(numeric_as: Optional[str]) -> str:
     return value
 
 
-def sink_factory(connection, numeric_as: Optional[str] = None):
+def sink_factory(connection: Connection, numeric_as: Optional[str] = None) -> SinkFactory:
     """``make_sink(description, decoder)`` for ``ClientProtocol.set_row_sink``."""
     from scratchbird._impl import arrowcodec
     numeric_as = _numeric_as(numeric_as)
     proto = connection._check_open()
 
-    def make_sink(description, decoder):
+    def make_sink(description: RowDescription, decoder: Any
+                  ) -> Tuple[ArrowSink, Callable[..., int]]:
         # the request's NULL/text options are the tuple decoder's (REFERENCE 8.5)
         raw_text = getattr(decoder, "raw_text", proto._req_raw_text)
         markers = getattr(decoder, "null_markers", proto.null_markers)
@@ -47,28 +65,40 @@ def sink_factory(connection, numeric_as: Optional[str] = None):
     return make_sink
 
 
-def _plans(cur, numeric_as: str):
+def _current(cur: Cursor) -> Result:
+    """The cursor's current result (``_check`` saw one)."""
+    result = cur._result
+    if result is None:
+        raise InterfaceError("the last operation produced no result set to fetch from")
+    return result
+
+
+def _plans(cur: Cursor, numeric_as: str) -> Tuple[List[str], Sequence[Plan]]:
     from scratchbird._impl import arrowcodec
-    description = cur._result.description
-    rows = cur._result.rows
+    result = _current(cur)
+    description = result.description
+    if description is None:
+        raise InterfaceError("the last operation produced no result set to fetch from")
+    rows: Any = result.rows     # a list of tuples, or the sink set_row_sink put there
     raw_text = rows.raw_text if hasattr(rows, "plans") else (
-        cur._raw_text if cur._raw_text is not None else cur.connection._proto.raw_text)
+        cur._raw_text if cur._raw_text is not None else cur.connection._check_open().raw_text)
     if hasattr(rows, "plans"):
         return [c.name for c in description.columns], rows.plans
     return ([c.name for c in description.columns],
             arrowcodec.plan_columns(description.columns, raw_text, numeric_as))
 
 
-def _check(cur) -> None:
+def _check(cur: Cursor) -> None:
     cur._check()
     if cur.description is None:
         raise InterfaceError("the last operation produced no result set to fetch from")
 
 
-def _chunks(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
+def _chunks(cur: Cursor, batch_rows: Optional[int], numeric_as: str) -> Iterator[Chunk]:
     """The cursor's remaining rows: ``("tuples", rows)`` for the rows it holds as tuples,
     then ``("columns", sink.take())`` as the sink fills, ``batch_rows`` at a time."""
-    result, response, conn = cur._result, cur._response, cur.connection
+    result = _current(cur)
+    response, conn = cur._response, cur.connection
     if isinstance(cur._rows, list):
         leftover = cur._rows[cur._pos:]
         cur._rows.clear()
@@ -76,14 +106,15 @@ def _chunks(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
         step = batch_rows or len(leftover) or 1
         for start in range(0, len(leftover), step):     # batch_rows bounds these batches too
             yield "tuples", leftover[start:start + step]
-    if isinstance(result.rows, list) and cur._more_coming():
+    rows: object = result.rows  # a list of tuples, or the sink set_row_sink puts there
+    if isinstance(rows, list) and response is not None and cur._more_coming():
         conn._set_row_sink(response, sink_factory(conn, numeric_as))
         cur._rows = result.rows
     while True:
-        sink = result.rows
+        sink: Any = result.rows
         if not isinstance(sink, list) and len(sink):
             yield "columns", sink.take()
-        if not cur._more_coming():
+        if response is None or not cur._more_coming():
             break
         done = conn._read_more(response, batch_rows)
         if result.complete:
@@ -94,7 +125,8 @@ def _chunks(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
     cur._pos = 0
 
 
-def _batches(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
+def _batches(cur: Cursor, batch_rows: Optional[int], numeric_as: str
+             ) -> Iterator[pyarrow.RecordBatch]:
     """Record batches of the cursor's remaining rows (tuples first, then the sink)."""
     names, plans = _plans(cur, numeric_as)
     for kind, data in _chunks(cur, batch_rows, numeric_as):
@@ -104,7 +136,7 @@ def _batches(cur, batch_rows: Optional[int], numeric_as: str) -> Iterator[Any]:
             yield batch_from_columns(names, plans, data)
 
 
-def fetch_arrow(cur, *, numeric_as: Optional[str] = None):
+def fetch_arrow(cur: Cursor, *, numeric_as: Optional[str] = None) -> pyarrow.Table:
     """The cursor's remaining rows as a ``pyarrow.Table``."""
     require("pyarrow", "arrow")
     _check(cur)
@@ -113,7 +145,8 @@ def fetch_arrow(cur, *, numeric_as: Optional[str] = None):
     return unify_batches(list(_batches(cur, None, numeric_as)), names, plans)
 
 
-def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[str] = None):
+def fetch_arrow_batches(cur: Cursor, batch_rows: int = 65536, *,
+                        numeric_as: Optional[str] = None) -> pyarrow.RecordBatchReader:
     """A ``pyarrow.RecordBatchReader`` over the remaining rows, at most ``batch_rows`` a
     batch from the sink (the tuples already read come first, as one batch).
 
@@ -138,7 +171,7 @@ def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[st
         pending = cur._arrow_pending = [cur._result, "pa", first, batches, first.schema]
     schema = pending[4]
 
-    def rest():
+    def rest() -> Iterator[pyarrow.RecordBatch]:
         if pending[2] is not None:
             first, pending[2] = pending[2], None
             yield first
@@ -149,7 +182,7 @@ def fetch_arrow_batches(cur, batch_rows: int = 65536, *, numeric_as: Optional[st
     return pa.RecordBatchReader.from_batches(schema, rest())
 
 
-def _native(cur, plans) -> bool:
+def _native(cur: Cursor, plans: Sequence[Plan]) -> bool:
     """True when every remaining row can reach the consumer without pyarrow: the compiled
     sink, no column decoded to Python objects, and no rows held as tuples."""
     from scratchbird._impl import arrowcodec
@@ -159,7 +192,8 @@ def _native(cur, plans) -> bool:
             and all(plan[0] != K_OBJECT for plan in plans))
 
 
-def arrow_c_stream(cur, requested_schema: Any = None, batch_rows: Optional[int] = None):
+def arrow_c_stream(cur: Cursor, requested_schema: Any = None, batch_rows: Optional[int] = None
+                   ) -> object:
     """The Arrow PyCapsule stream of the remaining rows (``__arrow_c_stream__``).
 
     Compiled, with every column filled in C and no rows held as tuples (a cursor from
@@ -185,7 +219,7 @@ def arrow_c_stream(cur, requested_schema: Any = None, batch_rows: Optional[int] 
                    else [plan[1] for plan in plans])
         pending = cur._arrow_pending = [cur._result, "c", first and first[1], chunks, formats]
 
-    def columns():
+    def columns() -> Iterator[List[Any]]:
         if pending[2] is not None:
             first, pending[2] = pending[2], None
             yield first
@@ -196,11 +230,11 @@ def arrow_c_stream(cur, requested_schema: Any = None, batch_rows: Optional[int] 
     return arrowcodec.export_stream(names, pending[4], columns())
 
 
-def arrow_stream_sql(connection, sql: str, params: Any = None, *, batch_rows: int = 65536,
-                     numeric_as: Optional[str] = None):
+def arrow_stream_sql(connection: Connection, sql: str, params: Any = None, *,
+                     batch_rows: int = 65536, numeric_as: Optional[str] = None) -> Cursor:
     """``conn.arrow_stream``: a cursor whose result is decoded column by column from the
     first row; read it with ``fetch_arrow*`` or hand it to any PyCapsule consumer."""
-    cur = connection.cursor(stream=True)
+    cur: Cursor = connection.cursor(stream=True)
     cur.itersize = batch_rows
     cur._row_sink = sink_factory(connection, numeric_as)
     try:
@@ -211,7 +245,7 @@ def arrow_stream_sql(connection, sql: str, params: Any = None, *, batch_rows: in
     return cur
 
 
-def _masked(column, np):
+def _masked(column: Any, np: ModuleType) -> Any:
     pa = require("pyarrow", "arrow")
     array = column.combine_chunks() if hasattr(column, "combine_chunks") else column
     if array.null_count == 0:
@@ -229,20 +263,20 @@ def _masked(column, np):
     return np.ma.masked_array(values, mask=mask)
 
 
-def fetch_numpy(cur, *, numeric_as: Optional[str] = None):
+def fetch_numpy(cur: Cursor, *, numeric_as: Optional[str] = None) -> Dict[str, Any]:
     """``{column name: ndarray}``, a ``numpy.ma.MaskedArray`` where a column has NULLs."""
     np = require("numpy", "arrow")
     table = fetch_arrow(cur, numeric_as=numeric_as)
     return {name: _masked(table.column(i), np) for i, name in enumerate(table.column_names)}
 
 
-def fetch_pandas(cur, *, numeric_as: Optional[str] = None):
+def fetch_pandas(cur: Cursor, *, numeric_as: Optional[str] = None) -> pandas.DataFrame:
     """The remaining rows as a ``pandas.DataFrame``."""
     require("pandas", "pandas")
     return fetch_arrow(cur, numeric_as=numeric_as).to_pandas()
 
 
-def _for_polars(table):
+def _for_polars(table: pyarrow.Table) -> pyarrow.Table:
     """Polars reads neither extension types nor month_day_nano intervals: UUID goes as its
     16-byte storage, INTERVAL as a struct of months, days and nanoseconds."""
     pa = require("pyarrow", "arrow")
@@ -262,15 +296,15 @@ def _for_polars(table):
     return table
 
 
-def fetch_polars(cur, *, numeric_as: Optional[str] = None):
+def fetch_polars(cur: Cursor, *, numeric_as: Optional[str] = None) -> Any:
     """The remaining rows as a ``polars.DataFrame`` (UUID as 16-byte binary, INTERVAL as a
     struct of months, days, nanoseconds: Polars has neither type)."""
     pl = require("polars", "polars")
     return pl.from_arrow(_for_polars(fetch_arrow(cur, numeric_as=numeric_as)))
 
 
-def fetch_arrow_sql(connection, sql: str, params: Any = None, *, numeric_as: Optional[str] = None,
-                    batch_rows: int = 65536):
+def fetch_arrow_sql(connection: Connection, sql: str, params: Any = None, *,
+                    numeric_as: Optional[str] = None, batch_rows: int = 65536) -> pyarrow.Table:
     """``conn.fetch_arrow``: every row of ``sql`` goes through the columnar sink."""
     require("pyarrow", "arrow")
     cur = connection.cursor(stream=True)

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 __all__ = ["require"]
 
 
-def require(module: str, extra: str):
+def require(module: str, extra: str) -> ModuleType:
     """``module``, or an ImportError naming the extra that installs it."""
     try:
         return importlib.import_module(module)

@@ -6,8 +6,15 @@ pyarrow types for the pure twin, for schemas of empty results and for conversion
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any, Iterable, Optional, Sequence
+
 from scratchbird.arrow._imports import require
 from scratchbird.errors import DataError
+
+if TYPE_CHECKING:
+    import pyarrow      # no type information: Any to mypy, the names say what a value is
+
+    from scratchbird._compiled.arrowcodec import Plan
 
 __all__ = ["arrow_type", "wrap_uuid", "schema_for", "object_array"]
 
@@ -19,7 +26,7 @@ _SIMPLE = {
 }
 
 
-def arrow_type(fmt: str):
+def arrow_type(fmt: str) -> Optional[pyarrow.DataType]:
     """The pyarrow type of a format string (only the ones the plans use); "" is None."""
     pa = require("pyarrow", "arrow")
     if not fmt:
@@ -40,7 +47,7 @@ def arrow_type(fmt: str):
     raise ValueError(f"no Arrow type for format {fmt!r}")
 
 
-def wrap_uuid(array):
+def wrap_uuid(array: pyarrow.Array) -> pyarrow.Array:
     """A fixed_size_binary(16) array as the Arrow UUID extension type (``arrow.uuid``),
     where this pyarrow has it (18 and later); else the plain storage array."""
     pa = require("pyarrow", "arrow")
@@ -49,7 +56,7 @@ def wrap_uuid(array):
     return pa.ExtensionArray.from_storage(pa.uuid(), array)
 
 
-def plan_type(plan):
+def plan_type(plan: Plan) -> Optional[pyarrow.DataType]:
     """The pyarrow type a column plan produces (None: inferred from the values)."""
     from scratchbird._pure.arrowcodec import K_OBJECT, K_UUID
     kind, fmt = plan[0], plan[1]
@@ -61,13 +68,13 @@ def plan_type(plan):
     return arrow_type(fmt)
 
 
-def schema_for(names, plans):
+def schema_for(names: Iterable[str], plans: Iterable[Plan]) -> pyarrow.Schema:
     """The schema of a result with no rows (object columns with no fixed type: utf8)."""
     pa = require("pyarrow", "arrow")
     return pa.schema([pa.field(name, plan_type(plan)) for name, plan in zip(names, plans)])
 
 
-def _plain(value):
+def _plain(value: Any) -> Any:
     """A Python value pyarrow can infer a type for (nested values of the binary profile)."""
     if isinstance(value, tuple):            # ROW / COMPOSITE: a struct of f0, f1, ...
         return {f"f{i}": _plain(v) for i, v in enumerate(value)}
@@ -78,7 +85,7 @@ def _plain(value):
     return value
 
 
-def object_array(values, plan):
+def object_array(values: Sequence[Any], plan: Plan) -> pyarrow.Array:
     """Arrow array of a column decoded to Python values (``K_OBJECT``): the slow road for
     the binary types no C decoder fills. Lists and structs are inferred from the values;
     maps become ``map<k, v>``; what Arrow has no type for (RANGE, INET, BIT, TIMETZ,

@@ -20,24 +20,29 @@ pyarrow is optional (``pip install 'scratchbird[arrow]'``); it is imported only 
 """
 from __future__ import annotations
 
-from typing import Iterator, List, Tuple
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Tuple
 
 from scratchbird._impl import copycodec
+
+if TYPE_CHECKING:
+    import pyarrow      # no type information: Any to mypy, the names say what a value is
 
 __all__ = ["require_pyarrow", "is_arrow_data", "arrow_batches", "tags_for_schema", "prepare_batch",
            "sql_type_for"]
 
 
-def require_pyarrow():
+def require_pyarrow() -> ModuleType:
     try:
         import pyarrow
     except ImportError:
         raise ImportError("loading Arrow, Parquet, pandas or Polars data needs pyarrow: "
                           "pip install 'scratchbird[arrow]'") from None
-    return pyarrow
+    module: ModuleType = pyarrow
+    return module
 
 
-def is_arrow_data(data) -> bool:
+def is_arrow_data(data: Any) -> bool:
     """pyarrow Tables, RecordBatches and readers, or anything with ``__arrow_c_stream__``
     (Polars and pandas DataFrames included)."""
     if hasattr(data, "__arrow_c_stream__"):
@@ -46,7 +51,7 @@ def is_arrow_data(data) -> bool:
     return module.startswith("pyarrow")
 
 
-def arrow_batches(data) -> Tuple[object, Iterator]:
+def arrow_batches(data: Any) -> Tuple[pyarrow.Schema, Iterator[pyarrow.RecordBatch]]:
     """``(schema, iterator of RecordBatch)`` for Arrow-like data, streaming where it can."""
     pa = require_pyarrow()
     if isinstance(data, pa.RecordBatch):
@@ -59,7 +64,7 @@ def arrow_batches(data) -> Tuple[object, Iterator]:
     return reader.schema, iter(reader)
 
 
-def _plan(pa, arrow_type):
+def _plan(pa: ModuleType, arrow_type: pyarrow.DataType) -> Tuple[int, Optional[pyarrow.DataType]]:
     """(tag, target type to cast to or None) for one Arrow type."""
     t = pa.types
     if t.is_dictionary(arrow_type):
@@ -93,16 +98,16 @@ def _plan(pa, arrow_type):
     return copycodec.TAG_TEXT, pa.string()
 
 
-def tags_for_schema(schema) -> List[int]:
+def tags_for_schema(schema: pyarrow.Schema) -> List[int]:
     pa = require_pyarrow()
     return [_plan(pa, field.type)[0] for field in schema]
 
 
-def prepare_batch(batch, tags: List[int]):
+def prepare_batch(batch: pyarrow.RecordBatch, tags: List[int]) -> List[Tuple[Any, Any, Any, int]]:
     """The batch's columns as ``(validity, offsets, data, offset)`` buffer tuples in the
     layouts of ``tags`` (casting column by column where the Arrow type differs)."""
     pa = require_pyarrow()
-    columns = []
+    columns: List[Tuple[Any, Any, Any, int]] = []
     for array, tag in zip(batch.columns, tags):
         if pa.types.is_dictionary(array.type):
             array = array.dictionary_decode()
@@ -129,7 +134,7 @@ _SQL_TYPES = [
 ]
 
 
-def sql_type_for(arrow_type) -> str:
+def sql_type_for(arrow_type: pyarrow.DataType) -> str:
     """The column type ``create=True`` gives an Arrow type (names both the real server,
     REFERENCE 12.B.7.9, and DuckDB accept)."""
     pa = require_pyarrow()

@@ -24,14 +24,23 @@ from __future__ import annotations
 import itertools
 import os
 import select
-from typing import Any, Callable, Iterable, List, Optional, Sequence
+from types import TracebackType
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple,
+                    Type)
 
 from scratchbird import _constants as c
 from scratchbird._impl import copycodec
+from scratchbird._typing import Buffer
 from scratchbird.errors import (DataError, Error, InterfaceError, NotSupportedError,
                                 ProgrammingError, ProtocolError)
 
 from ._values import infer_tags, parse_copy_sql, parse_types, render_copy_text
+
+if TYPE_CHECKING:
+    from scratchbird._protocol import ClientProtocol, Response
+    from scratchbird._transport import Transport
+    from scratchbird.connection import Connection
+    from scratchbird.cursor import Cursor
 
 __all__ = ["Copy", "refuse_plain_copy", "DEFAULT_BATCH_ROWS"]
 
@@ -44,7 +53,16 @@ EARLY_CODES = frozenset({"SBSQL.COPY.DESCRIPTOR_MISMATCH", "SBSQL.COPY.DATA_ROW_
 REPORT_COLUMNS = ("accepted_rows", "inserted_rows", "rejected_rows")
 
 
-def _readable(transport) -> bool:
+def _wire(conn: Connection) -> Tuple[ClientProtocol, Transport]:
+    """The connection's protocol core and transport; a closed connection (the COPY's
+    transport failed and was closed) is an InterfaceError, not an AttributeError."""
+    proto, transport = conn._proto, conn._transport
+    if proto is None or transport is None:
+        raise InterfaceError("the connection is closed")
+    return proto, transport
+
+
+def _readable(transport: Transport) -> bool:
     """True when bytes from the server wait to be read (never blocks)."""
     sock = transport.sock
     pending = getattr(sock, "pending", None)
@@ -60,7 +78,7 @@ def _readable(transport) -> bool:
 class Copy:
     """One COPY FROM STDIN in progress (made by ``Cursor.copy``; use it in a ``with``)."""
 
-    def __init__(self, cursor, statement: str, *, columns: Optional[Sequence[str]] = None,
+    def __init__(self, cursor: Cursor, statement: str, *, columns: Optional[Sequence[str]] = None,
                  format: str = "auto", batch_rows: int = DEFAULT_BATCH_ROWS,
                  progress: Optional[Callable[[int], Any]] = None) -> None:
         if format not in FORMATS:
@@ -83,7 +101,7 @@ class Copy:
         self._header: Optional[bytes] = None
         self._names_checked = False
         self._rows: List[Any] = []
-        self._response = None
+        self._response: Optional[Response] = None
         self._locked = False
         self._done = False
 
@@ -110,7 +128,7 @@ class Copy:
             raise
         return self
 
-    def _table_columns(self, conn) -> Optional[List[str]]:
+    def _table_columns(self, conn: Connection) -> Optional[List[str]]:
         """The target's column names from one row of it (the server's ROW_DESCRIPTION
         lists the attributes of the rows it returns, 12.A.4); None for an empty table."""
         response = conn._execute_sql(f"SELECT * FROM {self.table} LIMIT 1")
@@ -121,7 +139,7 @@ class Copy:
                 return [col.name for col in result.description.columns]
         return None
 
-    def _start(self, conn) -> None:
+    def _start(self, conn: Connection) -> None:
         response = conn._request(lambda proto: proto.query_frame(self.statement))
         conn._streaming = None
         if response.done:
@@ -131,6 +149,8 @@ class Copy:
         if not conn._autocommit:
             conn._in_transaction = True
         self._response = response
+        if response.copy_in is None:    # not done, so a COPY_IN_RESPONSE stopped the read
+            raise ProtocolError("the server started no COPY FROM STDIN for this statement")
         fmt, window = response.copy_in
         self.window = window or c.MAX_PAYLOAD
         mode = "binary" if fmt == 1 else "text"
@@ -173,7 +193,7 @@ class Copy:
             if len(self._rows) >= self.batch_rows:
                 self._send_rows()
 
-    def write(self, data) -> None:
+    def write(self, data: Buffer) -> None:
         """Send already-encoded bytes as one COPY_DATA: text lines in a text COPY, one
         complete SBNR v2 or SBCP v1 packet in a binary COPY (REFERENCE 7.8)."""
         self._check_writable()
@@ -185,7 +205,7 @@ class Copy:
             raise DataError(f"COPY data of {len(payload)} bytes exceeds the 64 MiB frame limit")
         self._send_data(payload)
 
-    def write_arrow(self, data) -> None:
+    def write_arrow(self, data: Any) -> None:
         """Send Arrow data (a pyarrow Table, RecordBatch or RecordBatchReader, or anything
         with ``__arrow_c_stream__``): in a binary COPY, column by column from the Arrow
         buffers (``bulk/_arrow.py``); in a text COPY, as Python rows. Its column names are
@@ -194,10 +214,11 @@ class Copy:
         self._check_writable()
         self._send_rows()
         schema, batches = arrow_batches(data)
-        if not self._named:
-            self.columns = list(schema.names)
-        elif len(self.columns) != len(schema):
-            raise ProgrammingError(f"the COPY names {len(self.columns)} columns; the Arrow data "
+        columns = self.columns      # not None when the caller named them (_named)
+        if not self._named or columns is None:
+            columns = self.columns = list(schema.names)
+        elif len(columns) != len(schema):
+            raise ProgrammingError(f"the COPY names {len(columns)} columns; the Arrow data "
                                    f"has {len(schema)}")
         if self.mode != "binary":
             for batch in batches:
@@ -207,10 +228,11 @@ class Copy:
         tags = tags_for_schema(schema)
         if self._tags is None:
             self._tags = tags
-            self._header = copycodec.sbnr_header(tags, self.columns)
+            self._header = copycodec.sbnr_header(tags, columns)
         elif self._tags != tags:
             raise DataError(f"the Arrow data's SBNR types {tags} differ from the COPY's "
                             f"{self._tags}; every packet of a COPY must keep them (12.D)")
+        header = self._sbnr_head()[0]
         limit = min(self.window, c.MAX_PAYLOAD)
         for batch in batches:
             buffers = prepare_batch(batch, tags)
@@ -219,13 +241,18 @@ class Copy:
             while start < total:
                 stop = min(total, start + self.batch_rows)
                 payload, end = copycodec.encode_sbnr_columns(
-                    self._header, tags, self.columns, buffers, start, stop, limit,
-                    self.rows_sent)
+                    header, tags, columns, buffers, start, stop, limit, self.rows_sent)
                 self._send_data(payload)
                 self.rows_sent += end - start
                 start = end
                 if self.progress is not None:
                     self.progress(self.rows_sent)
+
+    def _sbnr_head(self) -> Tuple[bytes, List[int]]:
+        """The SBNR header and tags, fixed together by the first packet (12.D)."""
+        if self._header is None or self._tags is None:
+            raise InterfaceError("the COPY's SBNR column types are not fixed yet")
+        return self._header, self._tags
 
     def _check_writable(self) -> None:
         if self._response is None or self._done:
@@ -253,8 +280,9 @@ class Copy:
         try:
             while start < len(rows):
                 if self.mode == "binary":
+                    header, tags = self._sbnr_head()
                     payload, end = copycodec.encode_sbnr_packet(
-                        self._header, self._tags, names, rows, start, limit, render_copy_text,
+                        header, tags, names, rows, start, limit, render_copy_text,
                         self.rows_sent)
                 else:
                     payload, end = copycodec.encode_text_rows(
@@ -269,23 +297,24 @@ class Copy:
 
     def _send_data(self, payload: bytes) -> None:
         conn = self.cursor.connection
-        self._send(conn, conn._proto.copy_data_frame(payload))
-        if _readable(conn._transport):
+        proto, transport = _wire(conn)
+        self._send(conn, proto.copy_data_frame(payload))
+        if _readable(transport):
             self._check_early(conn)
 
-    def _send(self, conn, frame: bytes) -> None:
+    def _send(self, conn: Connection, frame: bytes) -> None:
         try:
-            conn._transport.send(frame)
+            _wire(conn)[1].send(frame)
         except BaseException:
             conn._close_transport()
             self._done = True
             raise
 
-    def _check_early(self, conn) -> None:
+    def _check_early(self, conn: Connection) -> None:
         """A reply during the data phase means the server dropped the COPY (12.D)."""
-        proto = conn._proto
         try:
-            proto.feed(conn._transport.recv())
+            proto, transport = _wire(conn)
+            proto.feed(transport.recv())
             response = proto.read_response()
         except BaseException:
             conn._close_transport()
@@ -298,7 +327,8 @@ class Copy:
 
     # ------------------------------------------------------------ ending
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: Optional[Type[BaseException]], exc: Optional[BaseException],
+                 tb: Optional[TracebackType]) -> None:
         try:
             if self._done or self._response is None:
                 return
@@ -324,13 +354,13 @@ class Copy:
     def _finish(self) -> None:
         conn = self.cursor.connection
         self._done = True
-        self._send(conn, conn._proto.copy_done_frame())
+        self._send(conn, _wire(conn)[0].copy_done_frame())
         response = conn._read(None)
         if response.error is not None:
             if response.error.diag_code in EARLY_CODES:
                 self._fence(conn)      # our COPY_DONE still gets its ASYNC-011 (12.D)
             raise response.error
-        report = {}
+        report: Dict[str, int] = {}
         for result in response.results:
             if result.description is None:
                 continue
@@ -351,33 +381,34 @@ class Copy:
         """COPY_FAIL: the server drops the whole COPY (57014 CLIENT_ABORTED, 7.8)."""
         conn = self.cursor.connection
         self._done = True
-        if conn.closed or not conn._proto.copy_open:
+        proto = conn._proto
+        if conn.closed or proto is None or not proto.copy_open:
             return
-        self._send(conn, conn._proto.copy_fail_frame(reason[:200]))
+        self._send(conn, proto.copy_fail_frame(reason[:200]))
         response = conn._read(None)
         error = response.error
         if error is not None and error.diag_code in EARLY_CODES:
             self._fence(conn)          # the COPY had already been dropped: ASYNC-011 follows
 
-    def _fence(self, conn) -> None:
-        proto = conn._proto
+    def _fence(self, conn: Connection) -> None:
+        proto, transport = _wire(conn)
         payload = os.urandom(8)
         self._send(conn, proto.fence_frame(payload))
         try:
             while not proto.read_fence(payload):
-                proto.feed(conn._transport.recv())
+                proto.feed(transport.recv())
         except BaseException:
             conn._close_transport()
             raise
 
 
-def refuse_plain_copy(conn) -> None:
+def refuse_plain_copy(conn: Connection) -> None:
     """``execute("COPY ... FROM STDIN")`` started a COPY the cursor cannot feed: abandon it
     (COPY_FAIL) and say where COPY goes."""
-    proto = conn._proto
     conn._streaming = None
     try:
-        conn._transport.send(proto.copy_fail_frame("COPY FROM STDIN outside cursor.copy()"))
+        proto, transport = _wire(conn)
+        transport.send(proto.copy_fail_frame("COPY FROM STDIN outside cursor.copy()"))
     except BaseException:
         conn._close_transport()
         raise

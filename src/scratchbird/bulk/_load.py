@@ -24,13 +24,25 @@ import io
 import itertools
 import os
 import re
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Any, Callable, Iterable, Iterator, List, Optional, Sequence,
+                    Tuple, Union)
 
 from scratchbird._impl import literals
 from scratchbird.errors import ProgrammingError
 
 from ._copy import DEFAULT_BATCH_ROWS
 from ._values import tag_for_value
+
+if TYPE_CHECKING:
+    import pyarrow      # no type information: Any to mypy, the names say what a value is
+
+    from scratchbird.connection import Connection
+    from scratchbird.cursor import Cursor
+
+#: a CSV field's text to the value sent for its column (an empty field is NULL, not converted)
+Converter = Callable[[str], Any]
+#: called with the rows sent so far, after each packet
+ProgressCallback = Optional[Callable[[int], Any]]
 
 __all__ = ["load"]
 
@@ -51,7 +63,7 @@ def _quote_column(name: str) -> str:
         literals.quote_identifier(name)
 
 
-def _sql_type_for_value(value) -> str:
+def _sql_type_for_value(value: Any) -> str:
     import datetime as dt
     import uuid
     from decimal import Decimal
@@ -68,7 +80,7 @@ def _sql_type_for_value(value) -> str:
     return _SQL_FOR_TAG[tag_for_value(value)]
 
 
-def _create(conn, table: str, names: Sequence[str], types: Sequence[str]) -> None:
+def _create(conn: Connection, table: str, names: Sequence[str], types: Sequence[str]) -> None:
     columns = ", ".join(f"{_quote_column(n)} {t}" for n, t in zip(names, types))
     conn.cursor().execute(f"CREATE TABLE {table} ({columns})")
 
@@ -76,7 +88,7 @@ def _create(conn, table: str, names: Sequence[str], types: Sequence[str]) -> Non
 # ---------------------------------------------------------------- CSV
 
 
-def _csv_reader(source):
+def _csv_reader(source: Any) -> Tuple[Callable[[], None], Iterator[List[str]]]:
     """(close function, csv.reader) for a path or a text or binary file object."""
     if isinstance(source, (str, os.PathLike)):
         handle = open(source, newline="", encoding="utf-8")
@@ -87,12 +99,14 @@ def _csv_reader(source):
     return (lambda: None), csv.reader(text)
 
 
-def _infer_csv_types(rows: List[list], ncols: int) -> Tuple[List[str], List[Callable]]:
+def _infer_csv_types(rows: List[List[Optional[str]]], ncols: int
+                     ) -> Tuple[List[str], List[Converter]]:
     """bigint when every non-empty value is an integer, double precision when a number,
     else text; with the converters that make those values."""
-    types, converters = [], []
+    types: List[str] = []
+    converters: List[Converter] = []
     for k in range(ncols):
-        values = [row[k] for row in rows if row[k] is not None]
+        values = [v for v in (row[k] for row in rows) if v is not None]
         kind = "bigint"
         for value in values:
             try:
@@ -111,7 +125,8 @@ def _infer_csv_types(rows: List[list], ncols: int) -> Tuple[List[str], List[Call
     return types, converters
 
 
-def _csv_rows(source) -> Tuple[List[str], Iterable[list], Callable]:
+def _csv_rows(source: Any
+              ) -> Tuple[List[str], Iterator[List[Optional[str]]], Callable[[], None]]:
     close, reader = _csv_reader(source)
     try:
         header = next(reader)
@@ -120,7 +135,7 @@ def _csv_rows(source) -> Tuple[List[str], Iterable[list], Callable]:
         raise ProgrammingError("the CSV data has no header row") from None
     ncols = len(header)
 
-    def rows():
+    def rows() -> Iterator[List[Optional[str]]]:
         for number, row in enumerate(reader, 2):
             if len(row) != ncols:
                 raise ProgrammingError(f"CSV line {number} has {len(row)} fields; the header "
@@ -132,13 +147,16 @@ def _csv_rows(source) -> Tuple[List[str], Iterable[list], Callable]:
 # ---------------------------------------------------------------- load
 
 
-def load(conn, table: str, data: Any, *, columns: Optional[Sequence[str]] = None,
+def load(conn: Connection, table: str, data: Any, *, columns: Optional[Sequence[str]] = None,
          create: bool = False, batch_rows: int = DEFAULT_BATCH_ROWS,
-         progress: Optional[Callable[[int], Any]] = None) -> int:
+         progress: ProgressCallback = None) -> int:
     """Load ``data`` into ``table`` with COPY FROM STDIN; returns the rows inserted."""
     from ._arrow import is_arrow_data
     name = _table_name(table)
-    close = None
+    close: Optional[Callable[[], None]] = None
+    rows: Iterator[Any]             # the caller's rows: tuples, lists or dicts
+    names: Optional[List[str]]
+    types: List[str]
     try:
         if isinstance(data, (str, os.PathLike)) and \
                 str(data).lower().endswith(_PARQUET_SUFFIXES):
@@ -147,12 +165,12 @@ def load(conn, table: str, data: Any, *, columns: Optional[Sequence[str]] = None
         if isinstance(data, (str, os.PathLike)) or hasattr(data, "read"):
             header, rows, close = _csv_rows(data)
             names = list(columns) if columns is not None else header
-            converters = None
+            converters: Optional[List[Converter]] = None
             if create:
-                first = list(itertools.islice(rows, 1000))
-                types, converters = _infer_csv_types(first, len(names))
+                head = list(itertools.islice(rows, 1000))
+                types, converters = _infer_csv_types(head, len(names))
                 _create(conn, name, names, types)
-                rows = itertools.chain(first, rows)
+                rows = itertools.chain(head, rows)
             if converters is not None:
                 rows = ([None if v is None else f(v) for f, v in zip(converters, row)]
                         for row in rows)
@@ -189,11 +207,11 @@ def load(conn, table: str, data: Any, *, columns: Optional[Sequence[str]] = None
             close()
 
 
-def _is_pandas(data) -> bool:
+def _is_pandas(data: Any) -> bool:
     return type(data).__module__.startswith("pandas") and hasattr(data, "to_records")
 
 
-def _parquet_reader(path):
+def _parquet_reader(path: Union[str, os.PathLike[str]]) -> pyarrow.RecordBatchReader:
     from ._arrow import require_pyarrow
     require_pyarrow()
     import pyarrow.parquet as pq
@@ -207,8 +225,10 @@ class _NothingToLoad(Exception):
     """No row came: the COPY is abandoned (COPY_DONE would get NO_ROWS, 7.8)."""
 
 
-def _copy_rows(conn, table: str, names, rows, batch_rows: int, progress) -> int:
-    cur = conn.cursor()
+def _copy_rows(conn: Connection, table: str, names: Optional[Sequence[str]],
+               rows: Iterable[Sequence[Any]], batch_rows: int,
+               progress: ProgressCallback) -> int:
+    cur: Cursor = conn.cursor()
     try:
         with cur.copy(f"COPY {table} FROM STDIN", columns=names, batch_rows=batch_rows,
                       progress=progress) as copy:
@@ -220,8 +240,8 @@ def _copy_rows(conn, table: str, names, rows, batch_rows: int, progress) -> int:
     return max(cur.rowcount, 0)
 
 
-def _load_arrow(conn, table: str, data, columns, create: bool, batch_rows: int,
-                progress) -> int:
+def _load_arrow(conn: Connection, table: str, data: Any, columns: Optional[Sequence[str]],
+                create: bool, batch_rows: int, progress: ProgressCallback) -> int:
     from ._arrow import arrow_batches, require_pyarrow, sql_type_for
     pa = require_pyarrow()
     schema, batches = arrow_batches(data)
@@ -229,7 +249,7 @@ def _load_arrow(conn, table: str, data, columns, create: bool, batch_rows: int,
     if create:
         _create(conn, table, names, [sql_type_for(field.type) for field in schema])
     reader = pa.RecordBatchReader.from_batches(schema, batches)
-    cur = conn.cursor()
+    cur: Cursor = conn.cursor()
     try:
         with cur.copy(f"COPY {table} FROM STDIN", columns=names, batch_rows=batch_rows,
                       progress=progress) as copy:

@@ -12,7 +12,7 @@ import math
 import re
 import uuid as _uuid
 from decimal import Decimal
-from typing import List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple
 
 from scratchbird._impl import copycodec
 from scratchbird.errors import DataError, ProgrammingError
@@ -34,7 +34,7 @@ def _offset_text(offset: _dt.timedelta) -> str:
     return text + f":{seconds:02d}" if seconds else text
 
 
-def render_copy_text(value) -> str:
+def render_copy_text(value: Any) -> str:
     """``value`` as the text a text-tagged COPY field carries (never called for str)."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -76,7 +76,7 @@ def render_copy_text(value) -> str:
     raise DataError(f"a {type(value).__name__} value cannot be sent in COPY")
 
 
-def tag_for_value(value) -> int:
+def tag_for_value(value: Any) -> int:
     """The SBNR type tag a column gets from its first non-NULL value (REFERENCE 7.8)."""
     t = type(value)
     if t is bool:
@@ -92,8 +92,8 @@ def tag_for_value(value) -> int:
     return copycodec.TAG_TEXT        # str, and everything SBNR cannot carry, as text
 
 
-def infer_tags(rows: Sequence[Sequence], ncols: int, known: Optional[List[Optional[int]]] = None
-               ) -> List[int]:
+def infer_tags(rows: Sequence[Sequence[Any]], ncols: int,
+               known: Optional[List[Optional[int]]] = None) -> List[int]:
     """One tag per column from the first non-NULL value of each column in ``rows``; a
     column NULL throughout is text. ``known`` tags (from set_types) are kept."""
     tags: List[Optional[int]] = list(known) if known else [None] * ncols
@@ -114,7 +114,7 @@ def infer_tags(rows: Sequence[Sequence], ncols: int, known: Optional[List[Option
     return [copycodec.TAG_TEXT if t is None else t for t in tags]
 
 
-def parse_types(types, ncols: Optional[int]) -> List[Optional[int]]:
+def parse_types(types: Iterable[Any], ncols: Optional[int]) -> List[Optional[int]]:
     """``copy.set_types`` input: tags (1-7) or names (``"int64"``, ``"text"``, ...), or
     None for "infer"; one per column."""
     out: List[Optional[int]] = []

@@ -7,16 +7,19 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import click
 from rich.console import Console
-from rich.progress import Progress, ProgressColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, ProgressColumn, Task, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 import scratchbird
 from scratchbird._dsn import make_params
+
+if TYPE_CHECKING:
+    from scratchbird.connection import Connection
 
 __all__ = ["cli"]
 
@@ -24,7 +27,7 @@ FETCH_ROWS = 65536
 
 
 class _RateColumn(ProgressColumn):
-    def render(self, task) -> Text:
+    def render(self, task: Task) -> Text:
         speed = task.finished_speed or task.speed
         return Text("" if speed is None else f"{speed:,.0f} rows/s")
 
@@ -34,7 +37,7 @@ class _Progress:
 
     def __init__(self, what: str) -> None:
         self.console = Console(stderr=True)
-        self.progress = None
+        self.progress: Optional[Progress] = None
         if self.console.is_terminal:
             self.progress = Progress(TextColumn(what), TextColumn("{task.completed:,.0f} rows"),
                                      _RateColumn(), TimeElapsedColumn(), console=self.console)
@@ -49,12 +52,12 @@ class _Progress:
         if self.progress is not None:
             self.progress.update(self.task, completed=rows)
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.progress is not None:
             self.progress.stop()
 
 
-def _connect(ctx: click.Context):
+def _connect(ctx: click.Context) -> Connection:
     dsn = ctx.obj["dsn"]
     if not dsn:
         raise click.ClickException("no DSN: pass --dsn or set SCRATCHBIRD_DSN")

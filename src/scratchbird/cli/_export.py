@@ -12,9 +12,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Optional
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Callable, List, Optional, Protocol
 
 import click
+
+if TYPE_CHECKING:
+    import pyarrow      # no type information: Any to mypy, the names say what a value is
+
+    from scratchbird.connection import Connection
+    from scratchbird.cursor import Cursor
 
 __all__ = ["export_query", "writer_for", "BATCH_ROWS"]
 
@@ -24,17 +31,29 @@ _PARQUET = (".parquet", ".pq")
 _ARROW = (".arrow", ".feather", ".ipc")
 
 
-def _pyarrow():
+class BatchWriter(Protocol):
+    """What ``export_query`` writes through: one of the ``*Out`` classes below."""
+
+    def write(self, batch: pyarrow.RecordBatch) -> None: ...
+
+    def close(self) -> None: ...
+
+
+#: a ``*Out`` class: opens ``path`` for a stream of ``schema``
+WriterClass = Callable[[Path, "pyarrow.Schema"], BatchWriter]
+
+
+def _pyarrow() -> ModuleType:
     from scratchbird.arrow._imports import require
     return require("pyarrow", "arrow")
 
 
 class ParquetOut:
-    def __init__(self, path: Path, schema) -> None:
+    def __init__(self, path: Path, schema: pyarrow.Schema) -> None:
         import pyarrow.parquet as pq
         self.writer = pq.ParquetWriter(str(path), schema)
 
-    def write(self, batch) -> None:
+    def write(self, batch: pyarrow.RecordBatch) -> None:
         self.writer.write_batch(batch)
 
     def close(self) -> None:
@@ -44,17 +63,17 @@ class ParquetOut:
 class ArrowOut:
     """The Arrow IPC file format (Feather v2)."""
 
-    def __init__(self, path: Path, schema) -> None:
+    def __init__(self, path: Path, schema: pyarrow.Schema) -> None:
         self.writer = _pyarrow().ipc.new_file(str(path), schema)
 
-    def write(self, batch) -> None:
+    def write(self, batch: pyarrow.RecordBatch) -> None:
         self.writer.write_batch(batch)
 
     def close(self) -> None:
         self.writer.close()
 
 
-def _csv_text(value) -> Optional[str]:
+def _csv_text(value: Any) -> Optional[str]:
     """A value Arrow's CSV writer cannot render (lists, structs, maps, extension types,
     bytes): JSON for nested values, hex for bytes, ``str`` otherwise."""
     if value is None:
@@ -72,18 +91,19 @@ class CsvOut:
     writer cannot cast to text are rendered per value by ``_csv_text`` (per batch, so the
     memory bound holds)."""
 
-    def __init__(self, path: Path, schema) -> None:
+    def __init__(self, path: Path, schema: pyarrow.Schema) -> None:
         pa = _pyarrow()
         import pyarrow.csv as pcsv
         self.pa = pa
-        self.as_text = [i for i, field in enumerate(schema) if not _csv_castable(pa, field.type)]
+        self.as_text: List[int] = [i for i, field in enumerate(schema)
+                                   if not _csv_castable(pa, field.type)]
         fields = [pa.field(f.name, pa.string()) if i in self.as_text else f
                   for i, f in enumerate(schema)]
         self.schema = pa.schema(fields)
         self.writer = pcsv.CSVWriter(str(path), self.schema,
                                      write_options=pcsv.WriteOptions(quoting_style="needed"))
 
-    def write(self, batch) -> None:
+    def write(self, batch: pyarrow.RecordBatch) -> None:
         if self.as_text:
             pa = self.pa
             columns = list(batch.columns)
@@ -97,7 +117,7 @@ class CsvOut:
         self.writer.close()
 
 
-def _csv_castable(pa, arrow_type) -> bool:
+def _csv_castable(pa: ModuleType, arrow_type: pyarrow.DataType) -> bool:
     if pa.types.is_binary(arrow_type) or pa.types.is_large_binary(arrow_type) or \
             pa.types.is_fixed_size_binary(arrow_type) or \
             isinstance(arrow_type, pa.ExtensionType):
@@ -109,7 +129,7 @@ def _csv_castable(pa, arrow_type) -> bool:
     return True
 
 
-def writer_for(path: Path):
+def writer_for(path: Path) -> WriterClass:
     """The writer class for ``path``'s suffix (checked before connecting)."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -121,10 +141,11 @@ def writer_for(path: Path):
     raise click.ClickException(f"{path}: unknown output format (use .csv, .parquet or .arrow)")
 
 
-def export_query(conn, sql: str, out: Path, writer_class, progress: Callable[[int], None],
-                 *, batch_rows: int = BATCH_ROWS, numeric_as: Optional[str] = None) -> int:
+def export_query(conn: Connection, sql: str, out: Path, writer_class: WriterClass,
+                 progress: Callable[[int], None], *, batch_rows: int = BATCH_ROWS,
+                 numeric_as: Optional[str] = None) -> int:
     """Stream ``sql``'s rows into ``out``; returns the number of rows written."""
-    cur = conn.cursor(stream=True)
+    cur: Cursor = conn.cursor(stream=True)
     cur.itersize = batch_rows
     cur.execute(sql)
     if cur.description is None:
