@@ -281,6 +281,26 @@ def test_run_sync_hook_and_blocking_misuse(devserver):
     run(body())
 
 
+def test_copy_load_through_run_sync(server, profile):
+    """COPY (``conn.load``) reaches the asyncio front end through ``run_sync``: its early
+    error check asks the transport whether the server spoke, which the asyncio transport
+    answers from what it has received (no socket of its own to select on)."""
+    table = _table("aio_load")
+    rows = [(i, f"name {i}" if i % 3 else None) for i in range(5000)]
+
+    async def body():
+        conn = await scratchbird.connect_async(server.dsn)
+        async with conn:
+            await conn.execute(f"CREATE TABLE {table} (id INTEGER, name VARCHAR)")
+            loaded = await conn.run_sync(
+                lambda c: c.load(table, rows, columns=["id", "name"], batch_rows=500))
+            assert loaded == len(rows)
+            cur = await conn.execute(f"SELECT id, name FROM {table} ORDER BY id")
+            assert await cur.fetchall() == rows
+            await conn.execute(f"DROP TABLE {table}")
+    run(body())
+
+
 def test_socket_timeout_closes(devserver, profile):
     if profile == "sbsql":
         pytest.skip("one profile is enough for the transport's read deadline")

@@ -40,6 +40,8 @@ class ByteTransport(Protocol):
 
     def idle_alive(self) -> bool: ...
 
+    def readable(self) -> bool: ...
+
     def close(self) -> None: ...
 
 
@@ -100,6 +102,18 @@ class Transport:
             return not select.select([sock], [], [], 0)[0]
         except (OSError, ValueError):
             return False
+
+    def readable(self) -> bool:
+        """True when bytes from the server wait to be read (never blocks); a socket that
+        cannot be polled says True, so that the read reports what is wrong."""
+        sock = self.sock
+        if self.tls and cast(ssl.SSLSocket, sock).pending():
+            return True
+        try:
+            ready, _, _ = select.select([sock], [], [], 0)
+        except (OSError, ValueError):
+            return True
+        return bool(ready)
 
     def recv_within(self, timeout: Optional[float]) -> Optional[bytes]:
         """``recv()`` if bytes arrive within ``timeout`` seconds (None: wait), else None

@@ -129,6 +129,11 @@ class AsyncTransport:
         return not (self.closed or self._transport.is_closing() or receiver.chunks
                     or receiver.ended)
 
+    def readable(self) -> bool:
+        """True when bytes from the server (or its end) wait to be read (never waits)."""
+        receiver = self._receiver
+        return bool(receiver.chunks or receiver.ended)
+
     def recv(self) -> bytes:
         return cast(bytes, self._receive(None))     # None comes only with ``within``
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from types import ModuleType
 
     import pandas       # pyarrow and pandas have no type information: Any to mypy
+    import polars
     import pyarrow
 
     from scratchbird._compiled.arrowcodec import ArrowSink, Plan
@@ -296,11 +297,12 @@ def _for_polars(table: pyarrow.Table) -> pyarrow.Table:
     return table
 
 
-def fetch_polars(cur: Cursor, *, numeric_as: Optional[str] = None) -> Any:
+def fetch_polars(cur: Cursor, *, numeric_as: Optional[str] = None) -> polars.DataFrame:
     """The remaining rows as a ``polars.DataFrame`` (UUID as 16-byte binary, INTERVAL as a
     struct of months, days, nanoseconds: Polars has neither type)."""
     pl = require("polars", "polars")
-    return pl.from_arrow(_for_polars(fetch_arrow(cur, numeric_as=numeric_as)))
+    frame: polars.DataFrame = pl.from_arrow(_for_polars(fetch_arrow(cur, numeric_as=numeric_as)))
+    return frame
 
 
 def fetch_arrow_sql(connection: Connection, sql: str, params: Any = None, *,

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import select
 from types import TracebackType
 from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple,
                     Type)
@@ -38,7 +37,7 @@ from ._values import infer_tags, parse_copy_sql, parse_types, render_copy_text
 
 if TYPE_CHECKING:
     from scratchbird._protocol import ClientProtocol, Response
-    from scratchbird._transport import Transport
+    from scratchbird._transport import ByteTransport
     from scratchbird.connection import Connection
     from scratchbird.cursor import Cursor
 
@@ -53,26 +52,13 @@ EARLY_CODES = frozenset({"SBSQL.COPY.DESCRIPTOR_MISMATCH", "SBSQL.COPY.DATA_ROW_
 REPORT_COLUMNS = ("accepted_rows", "inserted_rows", "rejected_rows")
 
 
-def _wire(conn: Connection) -> Tuple[ClientProtocol, Transport]:
+def _wire(conn: Connection) -> Tuple[ClientProtocol, ByteTransport]:
     """The connection's protocol core and transport; a closed connection (the COPY's
     transport failed and was closed) is an InterfaceError, not an AttributeError."""
     proto, transport = conn._proto, conn._transport
     if proto is None or transport is None:
         raise InterfaceError("the connection is closed")
     return proto, transport
-
-
-def _readable(transport: Transport) -> bool:
-    """True when bytes from the server wait to be read (never blocks)."""
-    sock = transport.sock
-    pending = getattr(sock, "pending", None)
-    if pending is not None and pending():
-        return True
-    try:
-        ready, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
-        return True             # let the read report what is wrong
-    return bool(ready)
 
 
 class Copy:
@@ -299,7 +285,7 @@ class Copy:
         conn = self.cursor.connection
         proto, transport = _wire(conn)
         self._send(conn, proto.copy_data_frame(payload))
-        if _readable(transport):
+        if transport.readable():
             self._check_early(conn)
 
     def _send(self, conn: Connection, frame: bytes) -> None:
