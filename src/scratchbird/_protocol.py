@@ -26,9 +26,10 @@ from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
 from scratchbird import _server_messages as sm
 from scratchbird._compression import Compressor, Decompressor
-from scratchbird._impl import bincodec, framing, rowcodec
+from scratchbird._impl import bincodec, framing, responsecodec, rowcodec
 from scratchbird import _mixed_rows
 from scratchbird._scram import ScramClient
+from scratchbird._typing import Buffer
 from scratchbird.errors import (AuthenticationError, Error, InterfaceError, NotSupportedError,
                                 OperationalError, ProtocolError, error_from_fields)
 
@@ -40,6 +41,13 @@ _RD_CACHE_SIZE = 128
 # What the payload parsers raise for a payload that does not have its message's layout:
 # MessageFormatError (a ValueError), and struct's or the decoders' own errors.
 _MALFORMED = (ValueError, struct.error, IndexError)
+
+# The Response/Result bookkeeping lives with the compiled response reader (responsecodec),
+# which builds them without a Python-level call; they are exported from here as before.
+Result = responsecodec.Result
+Response = responsecodec.Response
+_scan_response = responsecodec.scan_response
+_SCAN_STOP = responsecodec.SCAN_STOP
 
 
 def _breaks_on_malformed(method):
@@ -54,52 +62,8 @@ def _breaks_on_malformed(method):
             self.broken = True
             raise
         except _MALFORMED as exc:
-            self.broken = True
-            name = c.MESSAGE_NAMES.get(self._frame_type, hex(self._frame_type))
-            raise ProtocolError(f"malformed {name} message from the server: {exc}") from None
+            raise self._malformed(exc) from None
     return guarded
-
-
-class Result:
-    """One statement's result: its description (None when the server sent none),
-    its rows, and what its COMMAND_COMPLETE said (rowcount -1 if none arrived)."""
-
-    __slots__ = ("description", "rows", "rowcount", "tag", "last_insert_id", "complete")
-
-    def __init__(self, description: Optional[sm.RowDescription] = None) -> None:
-        self.description = description
-        self.rows: list = []
-        self.rowcount = -1
-        self.tag: Optional[str] = None
-        self.last_insert_id = 0
-        self.complete = False
-
-    def __repr__(self) -> str:
-        return (f"Result(rows={len(self.rows)}, rowcount={self.rowcount}, tag={self.tag!r}, "
-                f"complete={self.complete})")
-
-
-class Response:
-    """Everything a request produced up to its READY (``done`` is False while a
-    streaming read has returned early)."""
-
-    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done",
-                 "copy_in", "parameter_types")
-
-    def __init__(self, results: List[Result]) -> None:
-        self.results = results
-        self.parameter_types: Optional[List[int]] = None   # PARAMETER_DESCRIPTION (5.3)
-        self.error: Optional[Error] = None
-        self.ready: Optional[sm.Ready] = None
-        self.parameters: Dict[str, str] = {}
-        self.pong: Optional[bytes] = None
-        self.notifications: list = []
-        self.done = False
-        # (format, window_bytes) of a COPY_IN_RESPONSE: the server waits for COPY frames
-        self.copy_in: Optional[tuple] = None
-
-    def __repr__(self) -> str:
-        return f"Response(results={self.results!r}, error={self.error!r}, done={self.done})"
 
 
 class ClientProtocol:
@@ -153,6 +117,10 @@ class ClientProtocol:
         self._req_sink = None
         self._read_rows = rowcodec.read_data_rows
         self._rd_cache: dict = {}
+        # Parsed COMMAND_COMPLETE and READY payloads, by their bytes: a repeated statement
+        # gets the same ones, and responsecodec.scan_response reads those without parsing.
+        self._cc_cache: dict = {}
+        self._ready_cache: dict = {}
         self._frame_cache: dict = {}
         self._frame_type = 0   # of the frame being parsed, for error messages
         # CANCEL (7.2) replies: CANCEL_ACK, CANCELLED, READY(6) after whatever the server
@@ -173,6 +141,17 @@ class ClientProtocol:
 
     def feed(self, data: bytes) -> None:
         self.reader.feed(data)
+
+    def receive(self, data: bytes, row_limit: Optional[int] = None) -> Optional[Response]:
+        """``feed(data)`` then ``read_response(row_limit)``, in one compiled call when the
+        response's frames are common ones (``responsecodec.receive``)."""
+        return responsecodec.receive(self, data, row_limit)
+
+    def _malformed(self, exc: BaseException) -> ProtocolError:
+        """The ProtocolError for a payload that does not parse (the protocol is broken)."""
+        self.broken = True
+        name = c.MESSAGE_NAMES.get(self._frame_type, hex(self._frame_type))
+        return ProtocolError(f"malformed {name} message from the server: {exc}")
 
     def _next_frame(self):
         try:
@@ -579,22 +558,12 @@ class ClientProtocol:
         if response is None:
             raise InterfaceError("no request is in progress")
         while True:
+            # Rows and the common frames in one (compiled) call; it stops at the first
+            # frame it leaves to the loop below (responsecodec explains which).
+            status = _scan_response(self, response, row_limit)
+            if status != _SCAN_STOP:
+                return response     # SCAN_DONE: finished at READY; SCAN_ROWS: row_limit
             result = self._result
-            if result is not None and self._decoder is not None and not result.complete:
-                budget = (1 << 62) if row_limit is None else row_limit - len(result.rows)
-                try:
-                    if budget > 0:
-                        self._frame_type = c.DATA_ROW
-                        self._read_rows(self.reader, self._decoder, result.rows, budget)
-                except ProtocolError:
-                    self.broken = True
-                    raise
-                except Error as exc:  # an undecodable value: remember it, drop the rest
-                    if response.error is None:
-                        response.error = exc
-                    self._decoder = None
-                if row_limit is not None and len(result.rows) >= row_limit:
-                    return response
             frame = self._next_frame()
             if frame is None:
                 return None
@@ -608,7 +577,7 @@ class ClientProtocol:
             if t == c.ROW_DESCRIPTION:
                 self._start_described_result(frame.payload)
             elif t == c.COMMAND_COMPLETE:
-                cc = sm.parse_command_complete(frame.payload)
+                cc = self._parse_command_complete(frame.payload)
                 if result is None or result.complete:
                     result = self._start_result(None)
                 result.rowcount, result.tag = cc.rows, cc.tag
@@ -625,10 +594,10 @@ class ClientProtocol:
             elif t == c.READY:
                 if self._in_cancel_reply and not self._cancel_request:
                     self._in_cancel_reply = False      # the end of a CANCEL's reply (7.2)
-                    self._apply_ready(sm.parse_ready(frame.payload), frame)
+                    self._apply_ready(self._parse_ready(frame.payload), frame)
                     continue
                 self._in_cancel_reply = False
-                response.ready = sm.parse_ready(frame.payload)
+                response.ready = self._parse_ready(frame.payload)
                 self._apply_ready(response.ready, frame)
                 if self._extra_ready:
                     self._extra_ready -= 1
@@ -668,6 +637,27 @@ class ClientProtocol:
                 self.broken = True
                 raise ProtocolError(
                     f"unexpected {c.MESSAGE_NAMES.get(t, hex(t))} frame in a query response")
+
+    def _parse_command_complete(self, payload: Buffer) -> sm.CommandComplete:
+        key = bytes(payload)
+        cc = self._cc_cache.get(key)
+        if cc is None:
+            cc = sm.parse_command_complete(key)
+            if len(key) < 256:      # a tag and three numbers: kept small
+                if len(self._cc_cache) >= _RD_CACHE_SIZE:
+                    self._cc_cache.pop(next(iter(self._cc_cache)))
+                self._cc_cache[key] = cc
+        return cc
+
+    def _parse_ready(self, payload: Buffer) -> sm.Ready:
+        key = bytes(payload)
+        ready = self._ready_cache.get(key)
+        if ready is None:
+            ready = sm.parse_ready(key)
+            if len(self._ready_cache) >= _RD_CACHE_SIZE:
+                self._ready_cache.pop(next(iter(self._ready_cache)))
+            self._ready_cache[key] = ready
+        return ready
 
     def _finish(self) -> Response:
         response = self._response

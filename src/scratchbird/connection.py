@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from scratchbird import _constants as c
 from scratchbird._shapes import DescriptionMemory
 from scratchbird._dsn import ConnectParams, make_params
-from scratchbird._impl import literals
+from scratchbird._impl import literals, responsecodec
 from scratchbird._log import count_frames, describe_params, log, shorten
 from scratchbird._protocol import ClientProtocol, Response
 from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
@@ -28,6 +28,7 @@ from scratchbird.notify import NotifyMixin
 __all__ = ["Connection", "connect"]
 
 _DRAIN_ROWS = 8192
+_receive = responsecodec.receive
 
 
 def connect(dsn: Optional[str] = None, **kwargs: Any) -> "Connection":
@@ -236,17 +237,18 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
     def _read(self, row_limit: Optional[int]) -> Response:
         proto, transport = self._proto, self._transport
         try:
-            # The reply to a small request is rarely here yet: receive first.
+            # The reply to a small request is rarely here yet: receive first. Each chunk
+            # goes in with one compiled call (responsecodec.receive: feed + read_response).
             if not proto.reader.buffered:
                 data = transport.recv()
                 self._bytes_in += len(data)
-                proto.feed(data)
-            response = proto.read_response(row_limit)
+                response = _receive(proto, data, row_limit)
+            else:
+                response = proto.read_response(row_limit)
             while response is None:
                 data = transport.recv()
                 self._bytes_in += len(data)
-                proto.feed(data)
-                response = proto.read_response(row_limit)
+                response = _receive(proto, data, row_limit)
         except BaseException as exc:
             # Mid-response the byte stream is out of step: the connection cannot be
             # reused. Close it rather than leave it half-broken.
