@@ -19,7 +19,13 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Dict, List, Optional
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple, TypeVar, cast)
+
+if TYPE_CHECKING:
+    from typing_extensions import Concatenate, ParamSpec
+
+    from scratchbird.adapters import AdaptersMap
 
 from scratchbird import _auth_messages as am
 from scratchbird import _client_messages as cm
@@ -50,12 +56,21 @@ _scan_response = responsecodec.scan_response
 _SCAN_STOP = responsecodec.SCAN_STOP
 
 
-def _breaks_on_malformed(method):
+_T = TypeVar("_T")
+if TYPE_CHECKING:
+    _P = ParamSpec("_P")
+# a factory of a row sink: (description, decoder) -> (sink, read_data_rows); see set_row_sink
+RowSinkFactory = Callable[[sm.RowDescription, Any], Tuple[Any, Any]]
+
+
+def _breaks_on_malformed(
+        method: "Callable[Concatenate[ClientProtocol, _P], _T]",
+) -> "Callable[Concatenate[ClientProtocol, _P], _T]":
     """Every server frame the protocol parses is parsed under a method wrapped in this:
     a payload that does not parse becomes a ProtocolError naming its message, and any
     ProtocolError marks the protocol broken (the byte stream is out of step with it)."""
     @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
+    def guarded(self: ClientProtocol, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return method(self, *args, **kwargs)
         except ProtocolError:
@@ -63,17 +78,18 @@ def _breaks_on_malformed(method):
             raise
         except _MALFORMED as exc:
             raise self._malformed(exc) from None
-    return guarded
+    return cast("Callable[Concatenate[ClientProtocol, _P], _T]", guarded)
 
 
 class ClientProtocol:
     """State of one SBWP client session, without I/O."""
 
     def __init__(self, *, user: str, password: Optional[str], database: str,
-                 startup_params=(), layout: str = "p1",
+                 startup_params: Iterable[Tuple[str, str]] = (), layout: str = "p1",
                  features: int = c.CLIENT_OFFERED_FEATURES, allow_cleartext: bool = False,
-                 null_markers=rowcodec.DEFAULT_NULL_MARKERS, raw_text: bool = False,
-                 compression: bool = False, binary: bool = False, json_loads=None,
+                 null_markers: Iterable[bytes] = rowcodec.DEFAULT_NULL_MARKERS,
+                 raw_text: bool = False, compression: bool = False, binary: bool = False,
+                 json_loads: Optional[Callable[[str], Any]] = None,
                  batch_rows: int = 4096) -> None:
         if layout not in ("p1", "legacy"):
             raise InterfaceError(f"unknown STARTUP layout {layout!r}")
@@ -109,23 +125,24 @@ class ClientProtocol:
         self.broken = False
         self._response: Optional[Response] = None
         self._result: Optional[Result] = None
-        self._decoder = None
+        self._decoder: Any = None
         self._extra_ready = 0
         self._copy_open = False         # between COPY_IN_RESPONSE and the COPY's READY
         self._req_raw_text = raw_text
-        self._req_adapters = None
-        self._req_sink = None
-        self._read_rows = rowcodec.read_data_rows
-        self._rd_cache: dict = {}
+        self._req_adapters: Optional[AdaptersMap] = None
+        self._req_sink: Optional[RowSinkFactory] = None
+        self._read_rows: Callable[..., int] = rowcodec.read_data_rows
+        # ROW_DESCRIPTION payload and raw_text -> (description, decoder, read_data_rows)
+        self._rd_cache: Dict[Tuple[bytes, bool], Tuple[sm.RowDescription, Any, Any]] = {}
         # Parsed COMMAND_COMPLETE and READY payloads, by their bytes: a repeated statement
         # gets the same ones, and responsecodec.scan_response reads those without parsing.
-        self._cc_cache: dict = {}
-        self._ready_cache: dict = {}
-        self._frame_cache: dict = {}
+        self._cc_cache: Dict[bytes, sm.CommandComplete] = {}
+        self._ready_cache: Dict[bytes, sm.Ready] = {}
+        self._frame_cache: Dict[Tuple[str, int], bytes] = {}
         self._frame_type = 0   # of the frame being parsed, for error messages
         # CANCEL (7.2) replies: CANCEL_ACK, CANCELLED, READY(6) after whatever the server
         # was doing; they are read wherever they arrive and never end a request.
-        self.cancel_outcomes: list = []   # CancelOutcome of each CANCELLED read
+        self.cancel_outcomes: List[Any] = []   # CancelOutcome of each CANCELLED read
         self._in_cancel_reply = False
         self._cancel_request = False
         self.frames_read = 0              # frames read by read_response (DATA_ROWs excepted)
@@ -153,7 +170,7 @@ class ClientProtocol:
         name = c.MESSAGE_NAMES.get(self._frame_type, hex(self._frame_type))
         return ProtocolError(f"malformed {name} message from the server: {exc}")
 
-    def _next_frame(self):
+    def _next_frame(self) -> Optional[framing.Frame]:
         try:
             frame = self.reader.next_frame()
             if frame is None:
@@ -234,7 +251,7 @@ class ClientProtocol:
         self._password = None
         return exc
 
-    def _answer_auth(self, payload) -> bytes:
+    def _answer_auth(self, payload: Buffer) -> bytes:
         request = sm.parse_auth_request(payload)
         self.auth_method = request.method
         password = self._password
@@ -264,7 +281,7 @@ class ClientProtocol:
                 "structured credential evidence (REFERENCE 3.9); it cannot be used"))
         return self._frame(c.AUTH_RESPONSE, cm.encode_auth_response(password))
 
-    def _continue_scram(self, payload) -> bytes:
+    def _continue_scram(self, payload: Buffer) -> bytes:
         step = am.parse_auth_continue(payload)
         if self._scram is None or step.method != c.AUTH_METHOD_SCRAM_SHA_256 \
                 or step.stage != am.STAGE_SERVER_FIRST:
@@ -275,7 +292,7 @@ class ClientProtocol:
         except Error as exc:
             raise self._fail(exc) from None
 
-    def _accept_auth_ok(self, payload) -> bytes:
+    def _accept_auth_ok(self, payload: Buffer) -> bytes:
         if self._scram is None:
             return sm.parse_auth_ok(payload).session_id
         session_id, server_final = am.parse_scram_auth_ok(payload)
@@ -289,7 +306,7 @@ class ClientProtocol:
         self._scram = None
         return session_id
 
-    def _apply_ready(self, ready: sm.Ready, frame) -> None:
+    def _apply_ready(self, ready: sm.Ready, frame: framing.Frame) -> None:
         self.txn_id = ready.txn_id or frame.txn_id
         if ready.features is not None and ready.features != self.negotiated_features:
             self.negotiated_features = ready.features
@@ -302,7 +319,8 @@ class ClientProtocol:
 
     # ------------------------------------------------------------ requests
 
-    def _begin(self, raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> None:
+    def _begin(self, raw_text: Optional[bool] = None, adapters: Optional[AdaptersMap] = None,
+               row_sink: Optional[RowSinkFactory] = None) -> None:
         if not self.handshake_done:
             raise InterfaceError("the connection handshake has not finished")
         if self.broken:
@@ -320,7 +338,8 @@ class ClientProtocol:
         self._req_sink = row_sink
 
     def query_frame(self, sql: str, flags: int = 0, *, raw_text: Optional[bool] = None,
-                    adapters=None, row_sink=None) -> bytes:
+                    adapters: Optional[AdaptersMap] = None,
+                    row_sink: Optional[RowSinkFactory] = None) -> bytes:
         """QUERY; ``raw_text`` and ``adapters`` (an AdaptersMap) apply to its results,
         ``row_sink`` to its first result's rows (see ``set_row_sink``)."""
         self._begin(raw_text, adapters, row_sink)
@@ -445,6 +464,7 @@ class ClientProtocol:
 
     def _start_result(self, description: Optional[sm.RowDescription]) -> Result:
         result = Result(description)
+        assert self._response is not None       # only called while a request is read
         self._response.results.append(result)
         self._result = result
         if description is not None:
@@ -453,7 +473,7 @@ class ClientProtocol:
             self._decoder = None
         return result
 
-    def _start_described_result(self, payload) -> None:
+    def _start_described_result(self, payload: Buffer) -> None:
         """A result with a ROW_DESCRIPTION. A repeated statement brings the same bytes
         again, so parsed descriptions and their decoders (stateless) are kept by payload."""
         key = (bytes(payload), self._req_raw_text)
@@ -469,13 +489,14 @@ class ClientProtocol:
         else:
             description, decoder, read_rows = cached
         result = Result(description)
+        assert self._response is not None       # only called while a request is read
         self._response.results.append(result)
         self._result = result
         self._decoder, self._read_rows = decoder, read_rows
         if self._req_sink is not None:
             self.set_row_sink(self._req_sink)
 
-    def set_row_sink(self, make_sink) -> None:
+    def set_row_sink(self, make_sink: RowSinkFactory) -> None:
         """Decode the rows of the current result (or, when none is streaming, of the
         request's next described result) into a sink instead of tuples: a columnar
         decoder such as ``arrowcodec.ArrowSink``. ``make_sink(description, decoder)``
@@ -490,7 +511,7 @@ class ClientProtocol:
         self._decoder, self._read_rows = make_sink(result.description, self._decoder)
         result.rows = self._decoder
 
-    def _decoder_for(self, columns):
+    def _decoder_for(self, columns: Sequence[sm.Column]) -> Tuple[Any, Callable[..., int]]:
         """The row decoder for a result, chosen once per result (and per column inside):
         text columns by their type code, binary columns (value_format 0) by their
         CanonicalTypeRef. Returns ``(decoder, read_data_rows)``."""
@@ -511,8 +532,11 @@ class ClientProtocol:
         """The session negotiated binary values (docs/protocol.md 1.1)."""
         return bool(self.negotiated_features & c.FEATURE_BINARY_VALUES)
 
-    def extended_frames(self, sql: str, param_oids, values, *, autocommit: bool = False,
-                        raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> bytes:
+    def extended_frames(self, sql: str, param_oids: Sequence[int],
+                        values: Iterable[Sequence[Optional[bytes]]], *,
+                        autocommit: bool = False, raw_text: Optional[bool] = None,
+                        adapters: Optional[AdaptersMap] = None,
+                        row_sink: Optional[RowSinkFactory] = None) -> bytes:
         """PARSE + (BIND + EXECUTE) per parameter set + SYNC, pipelined in one write
         (REFERENCE 5). ``values`` is a list of parameter sets (lists of bytes or None),
         all in binary format. The response ends at the READY that SYNC brings."""
@@ -526,8 +550,9 @@ class ClientProtocol:
         parts.append(self._frame(c.SYNC))
         return b"".join(parts)
 
-    def pipeline_frames(self, messages, *, raw_text: Optional[bool] = None,
-                        adapters=None) -> bytes:
+    def pipeline_frames(self, messages: Iterable[Tuple[int, bytes]], *,
+                        raw_text: Optional[bool] = None,
+                        adapters: Optional[AdaptersMap] = None) -> bytes:
         """An extended-protocol request: ``(msg_type, payload)`` pairs framed into one
         write (REFERENCE 5; the caller ends it with SYNC, whose READY ends the response).
         The prepared-statement layer (``scratchbird.prepared``) builds the messages."""
@@ -535,7 +560,7 @@ class ClientProtocol:
         return b"".join([self._frame(msg_type, payload) for msg_type, payload in messages])
 
     def prebuilt_request(self, frames: bytes, *, raw_text: Optional[bool] = None,
-                         adapters=None) -> bytes:
+                         adapters: Optional[AdaptersMap] = None) -> bytes:
         """Begin a request whose frames were built elsewhere (a cached prepared
         statement's, ``scratchbird.prepared``; uncompressed sessions only)."""
         self._begin(raw_text, adapters)
@@ -560,8 +585,8 @@ class ClientProtocol:
         while True:
             # Rows and the common frames in one (compiled) call; it stops at the first
             # frame it leaves to the loop below (responsecodec explains which).
-            status = _scan_response(self, response, row_limit)
-            if status != _SCAN_STOP:
+            scanned = _scan_response(self, response, row_limit)
+            if scanned != _SCAN_STOP:
                 return response     # SCAN_DONE: finished at READY; SCAN_ROWS: row_limit
             result = self._result
             frame = self._next_frame()
@@ -661,6 +686,7 @@ class ClientProtocol:
 
     def _finish(self) -> Response:
         response = self._response
+        assert response is not None             # only called while a request is read
         response.done = True
         self._copy_open = False
         self._response = None

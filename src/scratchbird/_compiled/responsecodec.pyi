@@ -1,6 +1,8 @@
 """Type stub for the compiled twin of scratchbird._pure.responsecodec (built from ext/responsecodec.pyx)."""
 from typing import Any, Dict, List, Optional
 
+from scratchbird.errors import Error
+
 __all__ = ["Result", "Response", "receive", "scan_response", "SCAN_STOP", "SCAN_DONE",
            "SCAN_ROWS"]
 
@@ -22,7 +24,7 @@ class Response:
     """Everything a request produced up to its READY."""
     results: List[Result]
     parameter_types: Optional[List[int]]
-    error: Optional[Any]
+    error: Optional[Error]
     ready: Any
     parameters: Dict[str, str]
     pong: Optional[bytes]

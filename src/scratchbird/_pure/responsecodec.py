@@ -17,7 +17,7 @@ Python-level call; ``scratchbird._protocol`` exports them.
 from __future__ import annotations
 
 from struct import Struct, error as StructError
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, cast
 
 from scratchbird._constants import (BIND_COMPLETE, CLOSE_COMPLETE, COMMAND_COMPLETE, DATA_ROW,
                                     HEADER_SIZE, MAGIC, PARSE_COMPLETE, READY, ROW_DESCRIPTION)
@@ -84,7 +84,7 @@ def receive(proto: Any, data: bytes, row_limit: Optional[int]) -> Optional[Respo
     ProtocolError, or a payload that does not parse, marks ``proto`` broken as
     ``read_response`` does."""
     proto.reader.feed(data)
-    response = proto._response
+    response: Optional[Response] = proto._response
     if response is None:
         raise InterfaceError("no request is in progress")
     try:
@@ -96,7 +96,7 @@ def receive(proto: Any, data: bytes, row_limit: Optional[int]) -> Optional[Respo
         raise proto._malformed(exc) from None
     if status != SCAN_STOP:
         return response
-    return proto.read_response(row_limit)
+    return cast(Optional[Response], proto.read_response(row_limit))
 
 
 def _has_loaders(adapters: Any) -> bool:
