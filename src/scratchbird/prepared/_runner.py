@@ -85,7 +85,7 @@ def _parse(cache: StatementCache, stmt: ServerStatement, oids) -> Tuple[int, byt
 
 def encode_values(conn, plan: StatementPlan, params: Any):
     """``(oids, values, formats)`` for one parameter set, or None for the literal path."""
-    if conn._proto.binary_values:
+    if conn._proto.negotiated_features & c.FEATURE_BINARY_VALUES:     # proto.binary_values
         encoded = plan.binary_values(params)
         formats: Tuple[int, ...] = (1,)
     else:
