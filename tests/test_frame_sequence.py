@@ -107,19 +107,23 @@ def test_consume_moves_the_count_by_the_frames_a_scanner_read(twin):
 
 
 class ReceivedFrames:
-    """Records the raw bytes a live connection's protocol is fed from now on."""
+    """Records the raw bytes a live connection receives from now on."""
 
     def __init__(self, conn) -> None:
         self.proto = conn._proto
         self.first = self.proto.reader.expected_sequence
         self.data = []
-        original = self.proto.feed
+        # At the transport: the connection hands received chunks to the protocol by
+        # more than one way (proto.feed, responsecodec.receive).
+        transport = conn._transport
+        original = transport.recv
 
-        def feed(data):
+        def recv():
+            data = original()
             self.data.append(bytes(data))
-            original(data)
+            return data
 
-        self.proto.feed = feed
+        transport.recv = recv
 
     def sequences(self):
         reader = py_framing.FrameReader(check_flags=False)   # compressed frames stay so

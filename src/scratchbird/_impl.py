@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 elif IMPL == "c":
     try:
         from scratchbird._compiled import (arraybind, arrowcodec, bincodec, copycodec, framing,
-                                           literals, requestcodec, rowcodec, textparams)
+                                           literals, requestcodec, responsecodec, rowcodec,
+                                           textparams)
     except ImportError as exc:  # pragma: no cover - depends on the build
         raise ImportError(
             "scratchbird: the compiled extensions are not built (SCRATCHBIRD_IMPL=c, the "
@@ -30,9 +31,9 @@ elif IMPL == "c":
             f"Import failed with: {exc}") from exc
 elif IMPL == "python":
     from scratchbird._pure import (arraybind, arrowcodec, bincodec, copycodec, framing, literals,
-                                   requestcodec, rowcodec, textparams)
+                                   requestcodec, responsecodec, rowcodec, textparams)
 else:
     raise ImportError(f"SCRATCHBIRD_IMPL must be 'c' or 'python', not {IMPL!r}")
 
 __all__ = ["IMPL", "arraybind", "arrowcodec", "bincodec", "copycodec", "framing", "literals",
-           "requestcodec", "rowcodec", "textparams"]
+           "requestcodec", "responsecodec", "rowcodec", "textparams"]

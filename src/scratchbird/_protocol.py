@@ -19,16 +19,23 @@ from __future__ import annotations
 
 import functools
 import struct
-from typing import Dict, List, Optional
+from typing import (TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence,
+                    Tuple, TypeVar, cast)
+
+if TYPE_CHECKING:
+    from typing_extensions import Concatenate, ParamSpec
+
+    from scratchbird.adapters import AdaptersMap
 
 from scratchbird import _auth_messages as am
 from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
 from scratchbird import _server_messages as sm
 from scratchbird._compression import Compressor, Decompressor
-from scratchbird._impl import bincodec, framing, rowcodec
+from scratchbird._impl import bincodec, framing, responsecodec, rowcodec
 from scratchbird import _mixed_rows
 from scratchbird._scram import ScramClient
+from scratchbird._typing import Buffer
 from scratchbird.errors import (AuthenticationError, Error, InterfaceError, NotSupportedError,
                                 OperationalError, ProtocolError, error_from_fields)
 
@@ -41,75 +48,48 @@ _RD_CACHE_SIZE = 128
 # MessageFormatError (a ValueError), and struct's or the decoders' own errors.
 _MALFORMED = (ValueError, struct.error, IndexError)
 
+# The Response/Result bookkeeping lives with the compiled response reader (responsecodec),
+# which builds them without a Python-level call; they are exported from here as before.
+Result = responsecodec.Result
+Response = responsecodec.Response
+_scan_response = responsecodec.scan_response
+_SCAN_STOP = responsecodec.SCAN_STOP
 
-def _breaks_on_malformed(method):
+
+_T = TypeVar("_T")
+if TYPE_CHECKING:
+    _P = ParamSpec("_P")
+# a factory of a row sink: (description, decoder) -> (sink, read_data_rows); see set_row_sink
+RowSinkFactory = Callable[[sm.RowDescription, Any], Tuple[Any, Any]]
+
+
+def _breaks_on_malformed(
+        method: "Callable[Concatenate[ClientProtocol, _P], _T]",
+) -> "Callable[Concatenate[ClientProtocol, _P], _T]":
     """Every server frame the protocol parses is parsed under a method wrapped in this:
     a payload that does not parse becomes a ProtocolError naming its message, and any
     ProtocolError marks the protocol broken (the byte stream is out of step with it)."""
     @functools.wraps(method)
-    def guarded(self, *args, **kwargs):
+    def guarded(self: ClientProtocol, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         try:
             return method(self, *args, **kwargs)
         except ProtocolError:
             self.broken = True
             raise
         except _MALFORMED as exc:
-            self.broken = True
-            name = c.MESSAGE_NAMES.get(self._frame_type, hex(self._frame_type))
-            raise ProtocolError(f"malformed {name} message from the server: {exc}") from None
-    return guarded
-
-
-class Result:
-    """One statement's result: its description (None when the server sent none),
-    its rows, and what its COMMAND_COMPLETE said (rowcount -1 if none arrived)."""
-
-    __slots__ = ("description", "rows", "rowcount", "tag", "last_insert_id", "complete")
-
-    def __init__(self, description: Optional[sm.RowDescription] = None) -> None:
-        self.description = description
-        self.rows: list = []
-        self.rowcount = -1
-        self.tag: Optional[str] = None
-        self.last_insert_id = 0
-        self.complete = False
-
-    def __repr__(self) -> str:
-        return (f"Result(rows={len(self.rows)}, rowcount={self.rowcount}, tag={self.tag!r}, "
-                f"complete={self.complete})")
-
-
-class Response:
-    """Everything a request produced up to its READY (``done`` is False while a
-    streaming read has returned early)."""
-
-    __slots__ = ("results", "error", "ready", "parameters", "pong", "notifications", "done",
-                 "copy_in", "parameter_types")
-
-    def __init__(self, results: List[Result]) -> None:
-        self.results = results
-        self.parameter_types: Optional[List[int]] = None   # PARAMETER_DESCRIPTION (5.3)
-        self.error: Optional[Error] = None
-        self.ready: Optional[sm.Ready] = None
-        self.parameters: Dict[str, str] = {}
-        self.pong: Optional[bytes] = None
-        self.notifications: list = []
-        self.done = False
-        # (format, window_bytes) of a COPY_IN_RESPONSE: the server waits for COPY frames
-        self.copy_in: Optional[tuple] = None
-
-    def __repr__(self) -> str:
-        return f"Response(results={self.results!r}, error={self.error!r}, done={self.done})"
+            raise self._malformed(exc) from None
+    return cast("Callable[Concatenate[ClientProtocol, _P], _T]", guarded)
 
 
 class ClientProtocol:
     """State of one SBWP client session, without I/O."""
 
     def __init__(self, *, user: str, password: Optional[str], database: str,
-                 startup_params=(), layout: str = "p1",
+                 startup_params: Iterable[Tuple[str, str]] = (), layout: str = "p1",
                  features: int = c.CLIENT_OFFERED_FEATURES, allow_cleartext: bool = False,
-                 null_markers=rowcodec.DEFAULT_NULL_MARKERS, raw_text: bool = False,
-                 compression: bool = False, binary: bool = False, json_loads=None,
+                 null_markers: Iterable[bytes] = rowcodec.DEFAULT_NULL_MARKERS,
+                 raw_text: bool = False, compression: bool = False, binary: bool = False,
+                 json_loads: Optional[Callable[[str], Any]] = None,
                  batch_rows: int = 4096) -> None:
         if layout not in ("p1", "legacy"):
             raise InterfaceError(f"unknown STARTUP layout {layout!r}")
@@ -145,19 +125,24 @@ class ClientProtocol:
         self.broken = False
         self._response: Optional[Response] = None
         self._result: Optional[Result] = None
-        self._decoder = None
+        self._decoder: Any = None
         self._extra_ready = 0
         self._copy_open = False         # between COPY_IN_RESPONSE and the COPY's READY
         self._req_raw_text = raw_text
-        self._req_adapters = None
-        self._req_sink = None
-        self._read_rows = rowcodec.read_data_rows
-        self._rd_cache: dict = {}
-        self._frame_cache: dict = {}
+        self._req_adapters: Optional[AdaptersMap] = None
+        self._req_sink: Optional[RowSinkFactory] = None
+        self._read_rows: Callable[..., int] = rowcodec.read_data_rows
+        # ROW_DESCRIPTION payload and raw_text -> (description, decoder, read_data_rows)
+        self._rd_cache: Dict[Tuple[bytes, bool], Tuple[sm.RowDescription, Any, Any]] = {}
+        # Parsed COMMAND_COMPLETE and READY payloads, by their bytes: a repeated statement
+        # gets the same ones, and responsecodec.scan_response reads those without parsing.
+        self._cc_cache: Dict[bytes, sm.CommandComplete] = {}
+        self._ready_cache: Dict[bytes, sm.Ready] = {}
+        self._frame_cache: Dict[Tuple[str, int], bytes] = {}
         self._frame_type = 0   # of the frame being parsed, for error messages
         # CANCEL (7.2) replies: CANCEL_ACK, CANCELLED, READY(6) after whatever the server
         # was doing; they are read wherever they arrive and never end a request.
-        self.cancel_outcomes: list = []   # CancelOutcome of each CANCELLED read
+        self.cancel_outcomes: List[Any] = []   # CancelOutcome of each CANCELLED read
         self._in_cancel_reply = False
         self._cancel_request = False
         self.frames_read = 0              # frames read by read_response (DATA_ROWs excepted)
@@ -174,7 +159,18 @@ class ClientProtocol:
     def feed(self, data: bytes) -> None:
         self.reader.feed(data)
 
-    def _next_frame(self):
+    def receive(self, data: bytes, row_limit: Optional[int] = None) -> Optional[Response]:
+        """``feed(data)`` then ``read_response(row_limit)``, in one compiled call when the
+        response's frames are common ones (``responsecodec.receive``)."""
+        return responsecodec.receive(self, data, row_limit)
+
+    def _malformed(self, exc: BaseException) -> ProtocolError:
+        """The ProtocolError for a payload that does not parse (the protocol is broken)."""
+        self.broken = True
+        name = c.MESSAGE_NAMES.get(self._frame_type, hex(self._frame_type))
+        return ProtocolError(f"malformed {name} message from the server: {exc}")
+
+    def _next_frame(self) -> Optional[framing.Frame]:
         try:
             frame = self.reader.next_frame()
             if frame is None:
@@ -255,7 +251,7 @@ class ClientProtocol:
         self._password = None
         return exc
 
-    def _answer_auth(self, payload) -> bytes:
+    def _answer_auth(self, payload: Buffer) -> bytes:
         request = sm.parse_auth_request(payload)
         self.auth_method = request.method
         password = self._password
@@ -285,7 +281,7 @@ class ClientProtocol:
                 "structured credential evidence (REFERENCE 3.9); it cannot be used"))
         return self._frame(c.AUTH_RESPONSE, cm.encode_auth_response(password))
 
-    def _continue_scram(self, payload) -> bytes:
+    def _continue_scram(self, payload: Buffer) -> bytes:
         step = am.parse_auth_continue(payload)
         if self._scram is None or step.method != c.AUTH_METHOD_SCRAM_SHA_256 \
                 or step.stage != am.STAGE_SERVER_FIRST:
@@ -296,7 +292,7 @@ class ClientProtocol:
         except Error as exc:
             raise self._fail(exc) from None
 
-    def _accept_auth_ok(self, payload) -> bytes:
+    def _accept_auth_ok(self, payload: Buffer) -> bytes:
         if self._scram is None:
             return sm.parse_auth_ok(payload).session_id
         session_id, server_final = am.parse_scram_auth_ok(payload)
@@ -310,7 +306,7 @@ class ClientProtocol:
         self._scram = None
         return session_id
 
-    def _apply_ready(self, ready: sm.Ready, frame) -> None:
+    def _apply_ready(self, ready: sm.Ready, frame: framing.Frame) -> None:
         self.txn_id = ready.txn_id or frame.txn_id
         if ready.features is not None and ready.features != self.negotiated_features:
             self.negotiated_features = ready.features
@@ -323,7 +319,8 @@ class ClientProtocol:
 
     # ------------------------------------------------------------ requests
 
-    def _begin(self, raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> None:
+    def _begin(self, raw_text: Optional[bool] = None, adapters: Optional[AdaptersMap] = None,
+               row_sink: Optional[RowSinkFactory] = None) -> None:
         if not self.handshake_done:
             raise InterfaceError("the connection handshake has not finished")
         if self.broken:
@@ -341,7 +338,8 @@ class ClientProtocol:
         self._req_sink = row_sink
 
     def query_frame(self, sql: str, flags: int = 0, *, raw_text: Optional[bool] = None,
-                    adapters=None, row_sink=None) -> bytes:
+                    adapters: Optional[AdaptersMap] = None,
+                    row_sink: Optional[RowSinkFactory] = None) -> bytes:
         """QUERY; ``raw_text`` and ``adapters`` (an AdaptersMap) apply to its results,
         ``row_sink`` to its first result's rows (see ``set_row_sink``)."""
         self._begin(raw_text, adapters, row_sink)
@@ -466,6 +464,7 @@ class ClientProtocol:
 
     def _start_result(self, description: Optional[sm.RowDescription]) -> Result:
         result = Result(description)
+        assert self._response is not None       # only called while a request is read
         self._response.results.append(result)
         self._result = result
         if description is not None:
@@ -474,7 +473,7 @@ class ClientProtocol:
             self._decoder = None
         return result
 
-    def _start_described_result(self, payload) -> None:
+    def _start_described_result(self, payload: Buffer) -> None:
         """A result with a ROW_DESCRIPTION. A repeated statement brings the same bytes
         again, so parsed descriptions and their decoders (stateless) are kept by payload."""
         key = (bytes(payload), self._req_raw_text)
@@ -490,13 +489,14 @@ class ClientProtocol:
         else:
             description, decoder, read_rows = cached
         result = Result(description)
+        assert self._response is not None       # only called while a request is read
         self._response.results.append(result)
         self._result = result
         self._decoder, self._read_rows = decoder, read_rows
         if self._req_sink is not None:
             self.set_row_sink(self._req_sink)
 
-    def set_row_sink(self, make_sink) -> None:
+    def set_row_sink(self, make_sink: RowSinkFactory) -> None:
         """Decode the rows of the current result (or, when none is streaming, of the
         request's next described result) into a sink instead of tuples: a columnar
         decoder such as ``arrowcodec.ArrowSink``. ``make_sink(description, decoder)``
@@ -511,7 +511,7 @@ class ClientProtocol:
         self._decoder, self._read_rows = make_sink(result.description, self._decoder)
         result.rows = self._decoder
 
-    def _decoder_for(self, columns):
+    def _decoder_for(self, columns: Sequence[sm.Column]) -> Tuple[Any, Callable[..., int]]:
         """The row decoder for a result, chosen once per result (and per column inside):
         text columns by their type code, binary columns (value_format 0) by their
         CanonicalTypeRef. Returns ``(decoder, read_data_rows)``."""
@@ -532,8 +532,11 @@ class ClientProtocol:
         """The session negotiated binary values (docs/protocol.md 1.1)."""
         return bool(self.negotiated_features & c.FEATURE_BINARY_VALUES)
 
-    def extended_frames(self, sql: str, param_oids, values, *, autocommit: bool = False,
-                        raw_text: Optional[bool] = None, adapters=None, row_sink=None) -> bytes:
+    def extended_frames(self, sql: str, param_oids: Sequence[int],
+                        values: Iterable[Sequence[Optional[bytes]]], *,
+                        autocommit: bool = False, raw_text: Optional[bool] = None,
+                        adapters: Optional[AdaptersMap] = None,
+                        row_sink: Optional[RowSinkFactory] = None) -> bytes:
         """PARSE + (BIND + EXECUTE) per parameter set + SYNC, pipelined in one write
         (REFERENCE 5). ``values`` is a list of parameter sets (lists of bytes or None),
         all in binary format. The response ends at the READY that SYNC brings."""
@@ -547,8 +550,9 @@ class ClientProtocol:
         parts.append(self._frame(c.SYNC))
         return b"".join(parts)
 
-    def pipeline_frames(self, messages, *, raw_text: Optional[bool] = None,
-                        adapters=None) -> bytes:
+    def pipeline_frames(self, messages: Iterable[Tuple[int, bytes]], *,
+                        raw_text: Optional[bool] = None,
+                        adapters: Optional[AdaptersMap] = None) -> bytes:
         """An extended-protocol request: ``(msg_type, payload)`` pairs framed into one
         write (REFERENCE 5; the caller ends it with SYNC, whose READY ends the response).
         The prepared-statement layer (``scratchbird.prepared``) builds the messages."""
@@ -556,7 +560,7 @@ class ClientProtocol:
         return b"".join([self._frame(msg_type, payload) for msg_type, payload in messages])
 
     def prebuilt_request(self, frames: bytes, *, raw_text: Optional[bool] = None,
-                         adapters=None) -> bytes:
+                         adapters: Optional[AdaptersMap] = None) -> bytes:
         """Begin a request whose frames were built elsewhere (a cached prepared
         statement's, ``scratchbird.prepared``; uncompressed sessions only)."""
         self._begin(raw_text, adapters)
@@ -579,22 +583,12 @@ class ClientProtocol:
         if response is None:
             raise InterfaceError("no request is in progress")
         while True:
+            # Rows and the common frames in one (compiled) call; it stops at the first
+            # frame it leaves to the loop below (responsecodec explains which).
+            scanned = _scan_response(self, response, row_limit)
+            if scanned != _SCAN_STOP:
+                return response     # SCAN_DONE: finished at READY; SCAN_ROWS: row_limit
             result = self._result
-            if result is not None and self._decoder is not None and not result.complete:
-                budget = (1 << 62) if row_limit is None else row_limit - len(result.rows)
-                try:
-                    if budget > 0:
-                        self._frame_type = c.DATA_ROW
-                        self._read_rows(self.reader, self._decoder, result.rows, budget)
-                except ProtocolError:
-                    self.broken = True
-                    raise
-                except Error as exc:  # an undecodable value: remember it, drop the rest
-                    if response.error is None:
-                        response.error = exc
-                    self._decoder = None
-                if row_limit is not None and len(result.rows) >= row_limit:
-                    return response
             frame = self._next_frame()
             if frame is None:
                 return None
@@ -608,7 +602,7 @@ class ClientProtocol:
             if t == c.ROW_DESCRIPTION:
                 self._start_described_result(frame.payload)
             elif t == c.COMMAND_COMPLETE:
-                cc = sm.parse_command_complete(frame.payload)
+                cc = self._parse_command_complete(frame.payload)
                 if result is None or result.complete:
                     result = self._start_result(None)
                 result.rowcount, result.tag = cc.rows, cc.tag
@@ -625,10 +619,10 @@ class ClientProtocol:
             elif t == c.READY:
                 if self._in_cancel_reply and not self._cancel_request:
                     self._in_cancel_reply = False      # the end of a CANCEL's reply (7.2)
-                    self._apply_ready(sm.parse_ready(frame.payload), frame)
+                    self._apply_ready(self._parse_ready(frame.payload), frame)
                     continue
                 self._in_cancel_reply = False
-                response.ready = sm.parse_ready(frame.payload)
+                response.ready = self._parse_ready(frame.payload)
                 self._apply_ready(response.ready, frame)
                 if self._extra_ready:
                     self._extra_ready -= 1
@@ -669,8 +663,30 @@ class ClientProtocol:
                 raise ProtocolError(
                     f"unexpected {c.MESSAGE_NAMES.get(t, hex(t))} frame in a query response")
 
+    def _parse_command_complete(self, payload: Buffer) -> sm.CommandComplete:
+        key = bytes(payload)
+        cc = self._cc_cache.get(key)
+        if cc is None:
+            cc = sm.parse_command_complete(key)
+            if len(key) < 256:      # a tag and three numbers: kept small
+                if len(self._cc_cache) >= _RD_CACHE_SIZE:
+                    self._cc_cache.pop(next(iter(self._cc_cache)))
+                self._cc_cache[key] = cc
+        return cc
+
+    def _parse_ready(self, payload: Buffer) -> sm.Ready:
+        key = bytes(payload)
+        ready = self._ready_cache.get(key)
+        if ready is None:
+            ready = sm.parse_ready(key)
+            if len(self._ready_cache) >= _RD_CACHE_SIZE:
+                self._ready_cache.pop(next(iter(self._ready_cache)))
+            self._ready_cache[key] = ready
+        return ready
+
     def _finish(self) -> Response:
         response = self._response
+        assert response is not None             # only called while a request is read
         response.done = True
         self._copy_open = False
         self._response = None

@@ -16,7 +16,7 @@ from typing import (TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence
 from scratchbird import _constants as c
 from scratchbird._shapes import DescriptionMemory
 from scratchbird._dsn import ConnectParams, make_params
-from scratchbird._impl import literals
+from scratchbird._impl import literals, responsecodec
 from scratchbird._log import count_frames, describe_params, log, shorten
 from scratchbird._protocol import ClientProtocol, Response
 from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = ["Connection", "connect"]
 
 _DRAIN_ROWS = 8192
+_receive = responsecodec.receive
 
 
 def connect(dsn: Optional[str] = None, **kwargs: Any) -> "Connection":
@@ -250,17 +251,18 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         proto, transport = self._proto, self._transport
         assert proto is not None and transport is not None   # the caller checked it is open
         try:
-            # The reply to a small request is rarely here yet: receive first.
+            # The reply to a small request is rarely here yet: receive first. Each chunk
+            # goes in with one compiled call (responsecodec.receive: feed + read_response).
             if not proto.reader.buffered:
                 data = transport.recv()
                 self._bytes_in += len(data)
-                proto.feed(data)
-            response = proto.read_response(row_limit)
+                response = _receive(proto, data, row_limit)
+            else:
+                response = proto.read_response(row_limit)
             while response is None:
                 data = transport.recv()
                 self._bytes_in += len(data)
-                proto.feed(data)
-                response = proto.read_response(row_limit)
+                response = _receive(proto, data, row_limit)
         except BaseException as exc:
             # Mid-response the byte stream is out of step: the connection cannot be
             # reused. Close it rather than leave it half-broken.

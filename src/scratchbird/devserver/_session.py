@@ -426,13 +426,19 @@ class Session(ExtendedProtocol, SessionFrames):
 
         ``binary``: results in binary values, ``params``: bound parameters (full profile)."""
         from ._engine import EngineError
-        self._flush()               # earlier replies must not wait behind this engine work
         cache, keep = self.cfg.result_cache, None
-        if cache is not None and ready and not script and not summary and params is None:
+        # A QUERY's and an EXECUTE's (ready False: SYNC sends the READY) answer alike.
+        if cache is not None and not script and not summary and params is None:
             replayed, keep, commit_seq = cache.serve(self, sql, binary)
             if replayed:
-                self._ready(2)
+                if ready:
+                    self._ready(2)
                 return
+        if ready:
+            # earlier replies must not wait behind this engine work; an EXECUTE's
+            # PARSE/BIND/CLOSE_COMPLETE go out with its result, in one write with the
+            # READY of the SYNC sent with it (docs/protocol.md 8.5)
+            self._flush()
         failed = False
         results = None
         watch = cast(RequestWatch, self.watch)      # set at STARTUP, before any SQL

@@ -39,7 +39,8 @@ class StatementPlan:
     """One SQL text, scanned once: the ``$n`` SQL for PARSE and the slot order of its
     placeholders (REFERENCE 5.2: the server replaces the k-th ``?`` and every ``$n``)."""
 
-    __slots__ = ("sql", "parse_sql", "style", "slot_keys", "param_count", "single")
+    __slots__ = ("sql", "parse_sql", "style", "slot_keys", "param_count", "single",
+                 "positional")
 
     def __init__(self, sql: str) -> None:
         marks, styles = _placeholders(sql)
@@ -63,6 +64,10 @@ class StatementPlan:
             self.slot_keys = keys
             self.parse_sql = _rewrite(sql, marks, {key: i + 1 for i, key in enumerate(keys)})
         self.param_count = len(self.slot_keys)
+        # A tuple or list of param_count values is already in slot order: `?` marks, or
+        # `$1..$n` each used (the per-execution fast path of ``ordered``).
+        self.positional = style == _QMARK or (
+            style == _pure_literals._NUMERIC and self.slot_keys == list(range(1, self.param_count + 1)))
         # One statement only: EXECUTE runs one (REFERENCE 5.4). A ';' anywhere but at the
         # end, even one inside a string, keeps the statement on the QUERY path.
         self.single = ";" not in sql.rstrip().rstrip(";")
@@ -75,7 +80,7 @@ class StatementPlan:
         """The parameter values in slot order; the literal path's ProgrammingError when
         they do not fit the placeholders."""
         cls = type(params)
-        if (cls is tuple or cls is list) and self.style == _QMARK \
+        if (cls is tuple or cls is list) and self.positional \
                 and len(params) == self.param_count:
             return params                               # the common case, as it is
         if self.style is None:

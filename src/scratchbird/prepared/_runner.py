@@ -85,7 +85,7 @@ def _parse(cache: StatementCache, stmt: ServerStatement, oids) -> Tuple[int, byt
 
 def encode_values(conn, plan: StatementPlan, params: Any):
     """``(oids, values, formats)`` for one parameter set, or None for the literal path."""
-    if conn._proto.binary_values:
+    if conn._proto.negotiated_features & c.FEATURE_BINARY_VALUES:     # proto.binary_values
         encoded = plan.binary_values(params)
         formats: Tuple[int, ...] = (1,)
     else:
@@ -116,8 +116,8 @@ def _send_bind(conn, cache: StatementCache, stmt: ServerStatement, values, forma
         frames = (proto._frame(*_CLOSE_UNNAMED_PORTAL),
                   proto._frame(*_execute_message(conn)) + proto._frame(*_SYNC))
         cache.request_frames[key] = frames
-    request = requestcodec.bind_request(frames[0], proto.session_id, _bind_head(stmt, formats),
-                                        values, frames[1])
+    head = stmt.bind_heads.get(formats) or _bind_head(stmt, formats)
+    request = requestcodec.bind_request(frames[0], proto.session_id, head, values, frames[1])
     response = conn._request(lambda p: p.prebuilt_request(
         request, raw_text=raw_text, adapters=adapters or conn.adapters), row_limit,
         timeout=timeout or conn._params.statement_timeout)
@@ -145,10 +145,13 @@ def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *
     types). A BIND the server refuses because it lost the statement is sent again once,
     with PARSE: nothing ran the first time (see the module docstring)."""
     oids, values, formats = encoded
-    oids = _reuse_types(stmt, oids, values)
+    if stmt.oids != oids:
+        oids = _reuse_types(stmt, oids, values)
     for attempt in (0, 1):
         parsed = stmt.oids != oids
-        if not parsed and not cache.has_pending_closes and not conn._proto.compressing:
+        # (cache._pending_close and proto._compressor: the properties has_pending_closes
+        # and compressing, read directly on this per-lookup path)
+        if not parsed and not cache._pending_close and conn._proto._compressor is None:
             response = _send_bind(conn, cache, stmt, values, formats, row_limit, raw_text,
                                   adapters, timeout)
         else:
@@ -160,7 +163,7 @@ def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *
                          _execute_message(conn), _SYNC]
             response = _send(conn, messages, row_limit, raw_text, adapters, timeout)
         error = response.error if response.done else None
-        if attempt == 0 and not parsed and _is_lost_statement(error):
+        if error is not None and attempt == 0 and not parsed and _is_lost_statement(error):
             cache.reprepares += 1
             stmt.oids = None
             continue
