@@ -17,7 +17,8 @@ if TYPE_CHECKING:
     # *.pyi), which describe both twins (tests/test_stubs_match_twins.py holds them to the
     # pure twins' names, parameters and annotations).
     from scratchbird._compiled import (arraybind, arrowcodec, bincodec, copycodec, framing,
-                                       literals, requestcodec, rowcodec, textparams)
+                                       literals, requestcodec, responsecodec, rowcodec,
+                                       textparams)
 elif IMPL == "c":
     try:
         from scratchbird._compiled import (arraybind, arrowcodec, bincodec, copycodec, framing,

@@ -50,8 +50,11 @@ _MALFORMED = (ValueError, struct.error, IndexError)
 
 # The Response/Result bookkeeping lives with the compiled response reader (responsecodec),
 # which builds them without a Python-level call; they are exported from here as before.
-Result = responsecodec.Result
-Response = responsecodec.Response
+if TYPE_CHECKING:      # the classes, for annotations (a module attribute is no type)
+    from scratchbird._compiled.responsecodec import Response, Result
+else:
+    Result = responsecodec.Result
+    Response = responsecodec.Response
 _scan_response = responsecodec.scan_response
 _SCAN_STOP = responsecodec.SCAN_STOP
 
