@@ -1,8 +1,8 @@
 """The SQLAlchemy 2 dialect: ``create_engine("scratchbird://user:pw@host:port/db?sslmode=...")``.
 
 The URL is the driver's own DSN (README, "DSN reference"): every query option goes to
-``scratchbird.connect`` unchanged. Only the synchronous dialect exists: ``scratchbird+async://``
-waits for the driver's asyncio API.
+``scratchbird.connect`` unchanged. ``scratchbird+async://`` (``asyncio_dialect``) is this dialect
+over the driver's asyncio API.
 
 Result shapes differ from what SQLAlchemy expects of a PostgreSQL-like server (REFERENCE 12.A.3,
 8.4), and are being changed in the driver; :class:`DialectCursor` makes the dialect independent
