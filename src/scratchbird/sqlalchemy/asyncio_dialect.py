@@ -141,7 +141,9 @@ class AsyncAdaptedConnection(AdaptedConnection):
 
     __slots__ = ("dbapi",)
 
-    _connection: "AsyncConnection"
+    # SQLAlchemy 2.1 types the slot as its AsyncIODBAPIConnection protocol, which demands a
+    # __getattr__ that AsyncConnection (explicit attributes only) does not have
+    _connection: "AsyncConnection"   # type: ignore[assignment]
 
     def __init__(self, dbapi: "AsyncAdaptedDBAPI", connection: "AsyncConnection") -> None:
         self.dbapi = dbapi
@@ -237,7 +239,7 @@ class ScratchbirdAsyncDialect(ScratchbirdDialect):
     supports_server_side_cursors = True
 
     @classmethod
-    def import_dbapi(cls) -> AsyncAdaptedDBAPI:   # type: ignore[override]  # an adapter object, not a module
+    def import_dbapi(cls) -> AsyncAdaptedDBAPI:
         import scratchbird
         return AsyncAdaptedDBAPI(scratchbird)
 
@@ -246,11 +248,11 @@ class ScratchbirdAsyncDialect(ScratchbirdDialect):
         return pool.AsyncAdaptedQueuePool
 
     def do_terminate(self, dbapi_connection: "DBAPIConnection") -> None:
-        dbapi_connection.terminate()   # type: ignore[attr-defined]  # AsyncAdaptedConnection's
+        dbapi_connection.terminate()   # AsyncAdaptedConnection.terminate
 
     def get_driver_connection(self, connection: "DBAPIConnection") -> Any:
         """The ``AsyncConnection`` (``conn.get_raw_connection().driver_connection``)."""
-        return connection._connection   # type: ignore[attr-defined]  # our adapter's slot
+        return connection._connection   # AsyncAdaptedConnection's slot
 
 
 dialect = ScratchbirdAsyncDialect
