@@ -24,10 +24,10 @@ def _async_url(dsn: str) -> str:
     return dsn.replace("scratchbird://", "scratchbird+async://", 1)
 
 
-def _run(make_engine_url: str, body) -> None:
+def _run(make_engine_url: str, body, **engine_kw) -> None:
     """Run ``body(engine)`` on a fresh event loop, disposing of the engine after."""
     async def main():
-        engine = create_async_engine(make_engine_url)
+        engine = create_async_engine(make_engine_url, **engine_kw)
         try:
             await body(engine)
         finally:
@@ -259,3 +259,35 @@ def test_broken_connection_is_invalidated(plain_devserver):
             async with engine.connect() as c:   # the pool opened a new connection
                 assert await c.scalar(sa.text("SELECT 4")) == 4
         _run(url, body)
+
+
+def test_pool_pre_ping_replaces_a_dropped_connection(plain_devserver):
+    from tests.proxy import FaultyProxy
+    with FaultyProxy(plain_devserver.host, plain_devserver.port) as proxy:
+        url = _async_url(plain_devserver.dsn).replace(
+            f":{plain_devserver.port}/", f":{proxy.port}/", 1)
+
+        async def body(engine):
+            async with engine.connect() as c:
+                assert await c.scalar(sa.text("SELECT 1")) == 1
+                first = (await c.get_raw_connection()).driver_connection
+            assert proxy.kill_connections() == 1   # the pooled, idle connection
+            async with engine.connect() as c:      # the PING fails: a new connection
+                assert await c.scalar(sa.text("SELECT 2")) == 2
+                assert (await c.get_raw_connection()).driver_connection is not first
+        _run(url, body, pool_pre_ping=True)
+
+
+def test_async_creator(devserver):
+    made = []
+
+    async def creator():
+        conn = await scratchbird.connect_async(devserver.dsn)
+        made.append(conn)
+        return conn
+
+    async def body(engine):
+        async with engine.connect() as c:
+            assert await c.scalar(sa.text("SELECT 6")) == 6
+            assert (await c.get_raw_connection()).driver_connection is made[0]
+    _run(_async_url(devserver.dsn), body, async_creator=creator)

@@ -76,4 +76,8 @@ def pytest_unconfigure(config):
 
 
 def pytest_report_header(config):
-    return f"scratchbird dev server profile {_SERVER.profile if _SERVER else '?'}; IMPL={scratchbird.IMPL}"
+    from sqlalchemy.testing import config as sa_config
+    dialect = sa_config.db.dialect if sa_config.db is not None else None
+    driver = f"{dialect.name}+{dialect.driver} (async: {dialect.is_async})" if dialect else "?"
+    return (f"scratchbird dev server profile {_SERVER.profile if _SERVER else '?'}; "
+            f"IMPL={scratchbird.IMPL}; SQLAlchemy dialect {driver}")
