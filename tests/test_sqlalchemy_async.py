@@ -211,6 +211,13 @@ def test_isolation_levels(devserver):
         async with engine.connect() as c:   # the pool handed the connection back reset
             raw = await c.get_raw_connection()
             assert raw.driver_connection.autocommit is False
+        async with engine.connect() as c:   # a level set through AsyncConnection
+            await c.execution_options(isolation_level="SERIALIZABLE")
+            assert await c.get_isolation_level() == "SERIALIZABLE"
+            assert (await c.get_raw_connection()).driver_connection.isolation_level == "SERIALIZABLE"
+            assert await c.scalar(sa.text("SELECT 2")) == 2
+        async with engine.connect() as c:
+            assert await c.get_isolation_level() == "READ COMMITTED"
         autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         async with autocommit_engine.connect() as c:
             assert (await c.get_raw_connection()).driver_connection.autocommit is True
