@@ -192,7 +192,7 @@ def parse_interval(text: str) -> _dt.timedelta:
 
 class SBInterval(_PGINTERVAL):
     @classmethod
-    def adapt_emulated_to_native(cls, interval: Any,  # type: ignore[override]  # the base calls the first argument impl
+    def adapt_emulated_to_native(cls, interval: Any,  # type: ignore[override]  # PG INTERVAL names it interval, NativeForEmulated impl: one base always disagrees
                                  **kw: Any) -> "SBInterval":
         return cls(precision=interval.second_precision)
 
