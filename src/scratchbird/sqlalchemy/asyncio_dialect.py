@@ -9,10 +9,10 @@ DB-API there. The adapter classes below give it one over the driver's asyncio AP
 psycopg adapters (``sqlalchemy/connectors/asyncio.py``), written here rather than subclassed
 because those classes differ between SQLAlchemy 2.0 and 2.1.
 
-Rows: a plain cursor has the whole result in memory once ``execute`` returns (README,
-"Streaming"), so its fetches are served without a trip through the event loop; a
-``stream_results`` cursor is the driver's streaming cursor and each fetch that must read more
-awaits it.
+Rows: a plain cursor has the whole result in memory once ``execute`` returns (only
+``cursor(stream=True)`` reads as it goes: ``Connection.cursor``), so its fetches are served
+without a trip through the event loop; a ``stream_results`` cursor is the driver's streaming
+cursor and each fetch that must read more awaits it.
 """
 from __future__ import annotations
 
