@@ -103,6 +103,8 @@ def test_wheel_holds_compiled_modules_stubs_and_data(dist):
     for py in (REPO / "src" / "scratchbird").rglob("*.py"):
         assert str(py.relative_to(REPO / "src")).replace(os.sep, "/") in names, py
     assert "scratchbird = scratchbird.sqlalchemy.dialect:ScratchbirdDialect" in entry_points
+    assert ("scratchbird.async = scratchbird.sqlalchemy.asyncio_dialect:ScratchbirdAsyncDialect"
+            in entry_points)
 
 
 def test_twine_check_passes(dist):
@@ -127,5 +129,5 @@ def test_wheel_installs_into_a_fresh_venv_and_talks_to_a_dev_server(dist, tmp_pa
     assert report["version"] == __version__
     assert report["stubs"] == sorted(p.stem + ".pyi" for p in (REPO / "ext").glob("*.pyx"))
     assert report["typed"] and report["devserver"]
-    assert report["entry_points"] == ["scratchbird", "scratchbird.scratchbird"]
+    assert report["entry_points"] == ["scratchbird", "scratchbird.async", "scratchbird.scratchbird"]
     assert report["rows"] == {"sbsql": [[42, "ok"]], "full": [[42, "ok"]]}

@@ -1,6 +1,8 @@
 """SQLAlchemy's own compliance suite (sqlalchemy.testing.suite) against a dev server that this
 conftest starts: real TCP, real TLS, real DuckDB, profile ``full`` (SCRATCHBIRD_SA_PROFILE=sbsql
-runs the same suite against today's server's shapes)."""
+runs the same suite against today's server's shapes). SCRATCHBIRD_SA_DRIVER=async runs it through
+the asyncio dialect (``scratchbird+async://``): SQLAlchemy's plugin then runs every test in a
+greenlet, as it does for asyncpg."""
 from __future__ import annotations
 
 import os
@@ -47,7 +49,10 @@ def pytest_configure(config):
     global _SERVER
     profile = os.environ.get("SCRATCHBIRD_SA_PROFILE", "full")
     _SERVER = DevServer(profile=profile, user="sb", password="sa-suite").start()
-    config.option.dburi = [_SERVER.dsn]
+    dsn = _SERVER.dsn
+    if os.environ.get("SCRATCHBIRD_SA_DRIVER") == "async":
+        dsn = dsn.replace("scratchbird://", "scratchbird+async://", 1)
+    config.option.dburi = [dsn]
     import scratchbird
     with scratchbird.connect(_SERVER.dsn) as conn:   # the suite's second and third schemas
         cur = conn.cursor()
@@ -71,4 +76,8 @@ def pytest_unconfigure(config):
 
 
 def pytest_report_header(config):
-    return f"scratchbird dev server profile {_SERVER.profile if _SERVER else '?'}; IMPL={scratchbird.IMPL}"
+    from sqlalchemy.testing import config as sa_config
+    dialect = sa_config.db.dialect if sa_config.db is not None else None
+    driver = f"{dialect.name}+{dialect.driver} (async: {dialect.is_async})" if dialect else "?"
+    return (f"scratchbird dev server profile {_SERVER.profile if _SERVER else '?'}; "
+            f"IMPL={scratchbird.IMPL}; SQLAlchemy dialect {driver}")

@@ -14,6 +14,8 @@ SQLAlchemy's PostgreSQL ones and change only what the two servers need (docs/pro
 """
 from __future__ import annotations
 
+from typing import Any, Optional
+
 from sqlalchemy import schema, sql
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql.base import (PGCompiler, PGDDLCompiler,
@@ -26,7 +28,7 @@ __all__ = ["SBCompiler", "SBDDLCompiler", "SBTypeCompiler", "SBIdentifierPrepare
 UNSIZED_NUMERIC = "DECIMAL(38, 10)"
 
 
-def autoincrement_sequence(table) -> "str | None":
+def autoincrement_sequence(table: schema.Table) -> "str | None":
     """The name of the sequence behind ``table``'s autoincrement column, or None."""
     column = table._autoincrement_column
     if column is None:
@@ -78,7 +80,8 @@ _BIND_ESCAPES.update({"%": "P", "(": "A", ")": "Z", ":": "C", "/": "S", "?": "Q"
 class SBCompiler(PGCompiler):
     bindname_escape_characters = _BIND_ESCAPES
 
-    def bindparam_string(self, name, escaped_from=None, **kw):
+    def bindparam_string(self, name: str, escaped_from: Optional[str] = None,  # type: ignore[override]  # the base's other keywords pass through **kw
+                         **kw: Any) -> str:
         if not escaped_from and name[:1].isdigit():
             # a placeholder name cannot start with a digit: escape it as SQLAlchemy
             # escapes other characters, so the parameter maps back
@@ -87,20 +90,23 @@ class SBCompiler(PGCompiler):
                 lambda m: self._bind_translate_chars[m.group(0)], name)
         return super().bindparam_string(name, escaped_from=escaped_from, **kw)
 
-    def visit_json_path_getitem_op_binary(self, binary, operator, _cast_applied=False, **kw):
+    def visit_json_path_getitem_op_binary(self, binary: Any, operator: Any,
+                                          _cast_applied: bool = False, **kw: Any) -> str:
         # DuckDB takes a JSONPath string after -> / ->> (PostgreSQL's #> / #>> do not exist)
         if not _cast_applied and binary.type._type_affinity is not sqltypes.JSON:
             kw["_cast_applied"] = True
             return self.process(sql.cast(binary, binary.type), **kw)
         kw["eager_grouping"] = True
-        return self._generate_generic_binary(binary, " -> " if not _cast_applied else " ->> ", **kw)
+        text: str = self._generate_generic_binary(
+            binary, " -> " if not _cast_applied else " ->> ", **kw)
+        return text
 
-    def for_update_clause(self, select, **kw):
+    def for_update_clause(self, select: Any, **kw: Any) -> str:
         return ""
 
 
 class SBDDLCompiler(PGDDLCompiler):
-    def _sequence_name(self, table) -> "str | None":
+    def _sequence_name(self, table: schema.Table) -> "str | None":
         name = autoincrement_sequence(table)
         if name is None:
             return None
@@ -108,13 +114,14 @@ class SBDDLCompiler(PGDDLCompiler):
             return f"{self.preparer.quote_schema(table.schema)}.{self.preparer.quote(name)}"
         return self.preparer.quote(name)
 
-    def get_column_specification(self, column, **kwargs):
+    def get_column_specification(self, column: Any, **kwargs: Any) -> str:
         table = column.table
         seq = None
         if column is table._autoincrement_column and column.primary_key:
             seq = self._sequence_name(table)
         if seq is None:
-            spec = super().get_column_specification(column, **kwargs)
+            spec: str = super().get_column_specification(  # type: ignore[no-untyped-call]  # SQLAlchemy's PG compiler is unannotated
+                column, **kwargs)
             return spec
         colspec = self.preparer.format_column(column) + " " + \
             self.dialect.type_compiler_instance.process(column.type, type_expression=column)
@@ -124,16 +131,16 @@ class SBDDLCompiler(PGDDLCompiler):
             colspec += " NOT NULL"
         return colspec
 
-    def visit_create_table(self, create, **kw):
-        text = super().visit_create_table(create, **kw)
+    def visit_create_table(self, create: Any, **kw: Any) -> str:
+        text: str = super().visit_create_table(create, **kw)  # type: ignore[no-untyped-call]  # SQLAlchemy's DDL compiler is unannotated
         seq = self._sequence_name(create.element)
         if seq is not None:
             # one QUERY, two statements: the server splits them (REFERENCE 4.1)
             text = f"CREATE SEQUENCE IF NOT EXISTS {seq};\n" + text
         return text
 
-    def visit_drop_table(self, drop, **kw):
-        text = super().visit_drop_table(drop, **kw)
+    def visit_drop_table(self, drop: Any, **kw: Any) -> str:
+        text: str = super().visit_drop_table(drop, **kw)  # type: ignore[no-untyped-call]  # SQLAlchemy's DDL compiler is unannotated
         seq = self._sequence_name(drop.element)
         if seq is not None:
             text += f";\nDROP SEQUENCE IF EXISTS {seq}"
@@ -141,55 +148,56 @@ class SBDDLCompiler(PGDDLCompiler):
 
 
 class SBTypeCompiler(PGTypeCompiler):
-    def visit_FLOAT(self, type_, **kw):
+    def visit_FLOAT(self, type_: Any, **kw: Any) -> str:
         if type_.precision is not None and type_.precision <= 24:
             return "REAL"
         return "DOUBLE PRECISION"
 
-    def visit_float(self, type_, **kw):
+    def visit_float(self, type_: Any, **kw: Any) -> str:
         return self.visit_FLOAT(type_, **kw)
 
-    def visit_double(self, type_, **kw):
+    def visit_double(self, type_: Any, **kw: Any) -> str:
         return "DOUBLE PRECISION"
 
-    def visit_DOUBLE(self, type_, **kw):
+    def visit_DOUBLE(self, type_: Any, **kw: Any) -> str:
         return "DOUBLE PRECISION"
 
-    def visit_NUMERIC(self, type_, **kw):
+    def visit_NUMERIC(self, type_: Any, **kw: Any) -> str:
         if type_.precision is None:
             return UNSIZED_NUMERIC
-        return super().visit_NUMERIC(type_, **kw)
+        text: str = super().visit_NUMERIC(type_, **kw)
+        return text
 
-    def visit_DECIMAL(self, type_, **kw):
+    def visit_DECIMAL(self, type_: Any, **kw: Any) -> str:
         return self.visit_NUMERIC(type_, **kw)
 
-    def visit_numeric(self, type_, **kw):
+    def visit_numeric(self, type_: Any, **kw: Any) -> str:
         return self.visit_NUMERIC(type_, **kw)
 
-    def visit_TIMESTAMP(self, type_, **kw):
+    def visit_TIMESTAMP(self, type_: Any, **kw: Any) -> str:
         return "TIMESTAMPTZ" if type_.timezone else "TIMESTAMP"
 
-    def visit_DATETIME(self, type_, **kw):
+    def visit_DATETIME(self, type_: Any, **kw: Any) -> str:
         return self.visit_TIMESTAMP(type_, **kw)
 
-    def visit_TIME(self, type_, **kw):
+    def visit_TIME(self, type_: Any, **kw: Any) -> str:
         return "TIMETZ" if type_.timezone else "TIME"
 
-    def visit_large_binary(self, type_, **kw):
+    def visit_large_binary(self, type_: Any, **kw: Any) -> str:
         return "BLOB"
 
-    def visit_BYTEA(self, type_, **kw):
+    def visit_BYTEA(self, type_: Any, **kw: Any) -> str:
         return "BLOB"
 
-    def visit_JSONB(self, type_, **kw):
+    def visit_JSONB(self, type_: Any, **kw: Any) -> str:
         return "JSON"
 
-    def visit_INTERVAL(self, type_, **kw):
+    def visit_INTERVAL(self, type_: Any, **kw: Any) -> str:
         return "INTERVAL"
 
-    def visit_TEXT(self, type_, **kw):
+    def visit_TEXT(self, type_: Any, **kw: Any) -> str:
         return "TEXT"
 
-    def visit_enum(self, type_, **kw):
+    def visit_enum(self, type_: Any, **kw: Any) -> str:
         # no native ENUM type on today's server: a VARCHAR sized for the longest label
         return self.visit_VARCHAR(sqltypes.VARCHAR(length=type_.length), **kw)

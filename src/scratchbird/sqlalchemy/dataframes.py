@@ -6,7 +6,7 @@ streams them through COPY FROM STDIN (REFERENCE 7.8).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, List, Optional
+from typing import Any, Iterable, List, Optional, Tuple
 
 from scratchbird.errors import NotSupportedError
 
@@ -20,7 +20,8 @@ def _dbapi_connection(conn: Any) -> Any:
     return raw if raw is not None else conn
 
 
-def copy_method(pd_table: Any, conn: Any, keys: List[str], data_iter: Iterable[tuple]) -> Optional[int]:
+def copy_method(pd_table: Any, conn: Any, keys: List[str],
+                data_iter: Iterable[Tuple[Any, ...]]) -> Optional[int]:
     """``df.to_sql(name, engine, method=scratchbird.sqlalchemy.copy_method)``: load the rows
     through ``Connection.load(table, rows, columns=keys)`` (COPY). Returns the row count."""
     dbapi_conn = _dbapi_connection(conn)

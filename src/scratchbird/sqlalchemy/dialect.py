@@ -1,8 +1,8 @@
 """The SQLAlchemy 2 dialect: ``create_engine("scratchbird://user:pw@host:port/db?sslmode=...")``.
 
 The URL is the driver's own DSN (README, "DSN reference"): every query option goes to
-``scratchbird.connect`` unchanged. Only the synchronous dialect exists: ``scratchbird+async://``
-waits for the driver's asyncio API.
+``scratchbird.connect`` unchanged. ``scratchbird+async://`` (``asyncio_dialect``) is this dialect
+over the driver's asyncio API.
 
 Result shapes differ from what SQLAlchemy expects of a PostgreSQL-like server (REFERENCE 12.A.3,
 8.4), and are being changed in the driver; :class:`DialectCursor` makes the dialect independent
@@ -16,7 +16,7 @@ of either state:
 from __future__ import annotations
 
 import re
-from typing import Any, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Iterator, List, Optional, Sequence, Tuple, cast
 
 from sqlalchemy.engine import default
 
@@ -25,14 +25,25 @@ from scratchbird.sqlalchemy.compiler import (SBCompiler, SBDDLCompiler, SBIdenti
                                              SBTypeCompiler)
 from scratchbird.sqlalchemy.reflection import InformationSchemaReflection
 
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from sqlalchemy.engine.base import Connection as SAConnection
+    from sqlalchemy.engine.interfaces import (ConnectArgsType, DBAPIConnection, DBAPICursor,
+                                              DBAPIModule, IsolationLevel)
+    from sqlalchemy.engine.url import URL
+
 __all__ = ["ScratchbirdDialect", "DialectCursor"]
 
 _FIRST_WORD = re.compile(r"\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*(\w+)", re.S)
 _DDL_WORDS = frozenset({"CREATE", "DROP", "ALTER", "COMMENT", "TRUNCATE"})
 _SERVER_REPORT = ("accepted_rows", "inserted_rows", "rejected_rows")   # REFERENCE 12.A.3
 # Level names SQLAlchemy uses; the server runs read-committed (REFERENCE 12.A.9).
-DEFAULT_ISOLATION = "READ COMMITTED"
-ISOLATION_LEVELS = ("AUTOCOMMIT", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")
+DEFAULT_ISOLATION: "IsolationLevel" = "READ COMMITTED"
+ISOLATION_LEVELS: Tuple["IsolationLevel", ...] = (
+    "AUTOCOMMIT", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE")
+# a cursor.description: 7-item entries (PEP 249)
+_Description = Tuple[Tuple[Any, ...], ...]
 
 
 def _first_word(sql: str) -> str:
@@ -46,26 +57,27 @@ class DialectCursor:
 
     __slots__ = ("_cursor", "_context", "_statement", "_synthetic")
 
-    def __init__(self, cursor, context) -> None:
-        self._cursor = cursor
+    def __init__(self, cursor: Any,
+                 context: Optional[default.DefaultExecutionContext]) -> None:
+        self._cursor = cursor     # the driver's Cursor, or the asyncio dialect's adapter
         self._context = context
         self._statement = ""
-        self._synthetic: Optional[tuple] = None
+        self._synthetic: Optional[_Description] = None
 
     # -- executing
-    def execute(self, operation: str, parameters: Any = None):
+    def execute(self, operation: str, parameters: Any = None) -> "DialectCursor":
         self._statement, self._synthetic = operation, None
         self._cursor.execute(operation, parameters)
         return self
 
-    def executemany(self, operation: str, seq_of_parameters: Any):
+    def executemany(self, operation: str, seq_of_parameters: Any) -> "DialectCursor":
         self._statement, self._synthetic = operation, None
         self._cursor.executemany(operation, seq_of_parameters)
         return self
 
     # -- what came back
     @property
-    def description(self):
+    def description(self) -> Optional[_Description]:
         if self._synthetic is not None:
             return self._synthetic
         cursor = self._cursor
@@ -73,13 +85,13 @@ class DialectCursor:
         if desc is not None:
             if self._is_server_report(desc):
                 return None
-            return desc
+            return cast(_Description, desc)
         synthetic = self._describe_empty()
         if synthetic is not None:
             self._synthetic = synthetic
         return synthetic
 
-    def _is_server_report(self, desc) -> bool:
+    def _is_server_report(self, desc: _Description) -> bool:
         word = _first_word(self._statement)
         if word in _DDL_WORDS:
             return True
@@ -87,7 +99,7 @@ class DialectCursor:
         names = tuple(d[0] for d in desc)
         return names == _SERVER_REPORT and (tag.startswith("INSERT") or tag.startswith("COPY"))
 
-    def _describe_empty(self) -> Optional[tuple]:
+    def _describe_empty(self) -> Optional[_Description]:
         """A row-returning statement that sent no ROW_DESCRIPTION (0 rows, REFERENCE 8.4)."""
         if getattr(self._cursor, "rowcount", -1) not in (0, -1):
             return None
@@ -105,39 +117,41 @@ class DialectCursor:
         description = self.description   # may set _synthetic
         return description is None or self._synthetic is not None
 
-    def fetchone(self):
-        return None if self._no_rows() else self._cursor.fetchone()
+    def fetchone(self) -> Optional[Tuple[Any, ...]]:
+        return None if self._no_rows() else cast(Optional[Tuple[Any, ...]],
+                                                 self._cursor.fetchone())
 
-    def fetchmany(self, size: Optional[int] = None) -> List[tuple]:
+    def fetchmany(self, size: Optional[int] = None) -> List[Tuple[Any, ...]]:
         if self._no_rows():
             return []
-        return self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()
+        rows = self._cursor.fetchmany(size) if size is not None else self._cursor.fetchmany()
+        return cast(List[Tuple[Any, ...]], rows)
 
-    def fetchall(self) -> List[tuple]:
-        return [] if self._no_rows() else self._cursor.fetchall()
+    def fetchall(self) -> List[Tuple[Any, ...]]:
+        return [] if self._no_rows() else cast(List[Tuple[Any, ...]], self._cursor.fetchall())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tuple[Any, ...]]:
         return iter(self.fetchone, None)
 
     @property
     def rowcount(self) -> int:
-        return self._cursor.rowcount
+        return cast(int, self._cursor.rowcount)
 
     @property
-    def lastrowid(self):
+    def lastrowid(self) -> Any:
         return self._cursor.lastrowid
 
     @property
     def arraysize(self) -> int:
-        return self._cursor.arraysize
+        return cast(int, self._cursor.arraysize)
 
     @arraysize.setter
     def arraysize(self, value: int) -> None:
         self._cursor.arraysize = value
 
-    def nextset(self):
+    def nextset(self) -> Optional[bool]:
         self._synthetic = None
-        return self._cursor.nextset()
+        return cast(Optional[bool], self._cursor.nextset())
 
     def setinputsizes(self, *args: Any) -> None:
         pass
@@ -148,21 +162,21 @@ class DialectCursor:
     def close(self) -> None:
         self._cursor.close()
 
-    def __getattr__(self, name: str):   # cursor.columns, statusmessage, itersize, ...
+    def __getattr__(self, name: str) -> Any:   # cursor.columns, statusmessage, itersize, ...
         return getattr(self._cursor, name)
 
 
 class ScratchbirdExecutionContext(default.DefaultExecutionContext):
-    def create_default_cursor(self):
-        return DialectCursor(self._dbapi_connection.cursor(), self)
+    def create_default_cursor(self) -> "DBAPICursor":
+        return cast("DBAPICursor", DialectCursor(self._dbapi_connection.cursor(), self))
 
-    def create_server_side_cursor(self):
+    def create_server_side_cursor(self) -> "DBAPICursor":
         # stream_results: the driver's streaming cursor reads itersize rows at a time
-        cursor = self._dbapi_connection.cursor(stream=True)
+        cursor: Any = self._dbapi_connection.cursor(stream=True)
         size = self.execution_options.get("max_row_buffer")
         if size:
             cursor.itersize = int(size)
-        return DialectCursor(cursor, self)
+        return cast("DBAPICursor", DialectCursor(cursor, self))
 
 
 class ScratchbirdDialect(InformationSchemaReflection, default.DefaultDialect):
@@ -212,31 +226,34 @@ class ScratchbirdDialect(InformationSchemaReflection, default.DefaultDialect):
     preparer = SBIdentifierPreparer
     execution_ctx_cls = ScratchbirdExecutionContext
 
-    def __init__(self, json_serializer=None, json_deserializer=None, **kwargs: Any) -> None:
+    def __init__(self, json_serializer: Optional[Any] = None,
+                 json_deserializer: Optional[Any] = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._json_serializer = json_serializer
         self._json_deserializer = json_deserializer
 
     @classmethod
-    def import_dbapi(cls):
+    def import_dbapi(cls) -> "DBAPIModule":
         import scratchbird
-        return scratchbird
+        return cast("DBAPIModule", scratchbird)
 
-    def create_connect_args(self, url) -> Tuple[List[Any], dict]:
+    def create_connect_args(self, url: "URL") -> "ConnectArgsType":
         """The URL is the driver's DSN: options pass through to ``scratchbird.connect``."""
         dsn = url.set(drivername="scratchbird").render_as_string(hide_password=False)
         return [dsn], {}
 
-    def _get_server_version_info(self, connection) -> Tuple[int, ...]:
+    def _get_server_version_info(self, connection: "SAConnection") -> Tuple[int, ...]:
         dbapi_conn = connection.connection.dbapi_connection
+        assert dbapi_conn is not None   # called on a live connection, at first connect
         version = dbapi_conn.info.get("protocol_version", "1.1")
         return tuple(int(p) for p in str(version).split(".") if p.isdigit())
 
-    def do_ping(self, dbapi_connection) -> bool:
+    def do_ping(self, dbapi_connection: "DBAPIConnection") -> bool:
         dbapi_connection.ping()
         return True
 
-    def is_disconnect(self, e, connection, cursor) -> bool:
+    def is_disconnect(self, e: "DBAPIModule.Error", connection: Any,
+                      cursor: Optional["DBAPICursor"]) -> bool:
         dbapi = self.loaded_dbapi
         if isinstance(e, dbapi.OperationalError):
             return True
@@ -246,29 +263,31 @@ class ScratchbirdDialect(InformationSchemaReflection, default.DefaultDialect):
 
     # ------------------------------------------------------------ transactions
 
-    def get_isolation_level_values(self, dbapi_conn) -> Tuple[str, ...]:
+    def get_isolation_level_values(self, dbapi_conn: "DBAPIConnection") -> Sequence["IsolationLevel"]:
         return ISOLATION_LEVELS
 
-    def get_default_isolation_level(self, dbapi_conn) -> str:
+    def get_default_isolation_level(self, dbapi_conn: "DBAPIConnection") -> "IsolationLevel":
         return self._driver_isolation(dbapi_conn) or DEFAULT_ISOLATION
 
-    def detect_autocommit_setting(self, dbapi_conn) -> bool:
+    def detect_autocommit_setting(self, dbapi_conn: "DBAPIConnection") -> bool:
         return bool(dbapi_conn.autocommit)
 
     @staticmethod
-    def _driver_isolation(dbapi_conn) -> Optional[str]:
+    def _driver_isolation(dbapi_conn: "DBAPIConnection") -> Optional["IsolationLevel"]:
         """``conn.isolation_level`` of the driver, where the driver has it."""
         level = getattr(dbapi_conn, "isolation_level", None)
         if level is None:
             return None
-        return str(getattr(level, "name", level)).replace("_", " ").upper()
+        # the driver's names are SQLAlchemy's, spelled with "_" (REPEATABLE_READ)
+        return cast("IsolationLevel",
+                    str(getattr(level, "name", level)).replace("_", " ").upper())
 
-    def get_isolation_level(self, dbapi_conn) -> str:
+    def get_isolation_level(self, dbapi_conn: "DBAPIConnection") -> "IsolationLevel":
         if dbapi_conn.autocommit:
             return "AUTOCOMMIT"
         return self._driver_isolation(dbapi_conn) or DEFAULT_ISOLATION
 
-    def set_isolation_level(self, dbapi_conn, level: str) -> None:
+    def set_isolation_level(self, dbapi_conn: "DBAPIConnection", level: "IsolationLevel") -> None:
         if level == "AUTOCOMMIT":
             dbapi_conn.autocommit = True
             return
@@ -280,10 +299,10 @@ class ScratchbirdDialect(InformationSchemaReflection, default.DefaultDialect):
                 f"isolation level {level!r}: this driver version runs every transaction "
                 f"{DEFAULT_ISOLATION} (it has no Connection.isolation_level)")
 
-    def get_readonly(self, dbapi_conn) -> bool:
+    def get_readonly(self, dbapi_conn: "DBAPIConnection") -> bool:
         return bool(getattr(dbapi_conn, "read_only", False))
 
-    def set_readonly(self, dbapi_conn, value: bool) -> None:
+    def set_readonly(self, dbapi_conn: "DBAPIConnection", value: bool) -> None:
         if not hasattr(type(dbapi_conn), "read_only"):
             raise self.loaded_dbapi.NotSupportedError(
                 "read-only transactions need Connection.read_only, which this driver version lacks")

@@ -9,7 +9,7 @@ empty list otherwise.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple, cast
 
 from sqlalchemy import exc
 from sqlalchemy import types as sqltypes
@@ -17,12 +17,26 @@ from sqlalchemy.engine import reflection
 
 from scratchbird.sqlalchemy.types import ischema_names
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine.base import Connection
+    from sqlalchemy.engine.default import DefaultDialect
+    from sqlalchemy.engine.interfaces import (ReflectedCheckConstraint, ReflectedColumn,
+                                              ReflectedForeignKeyConstraint, ReflectedIndex,
+                                              ReflectedPrimaryKeyConstraint,
+                                              ReflectedTableComment,
+                                              ReflectedUniqueConstraint)
+    # the mixin is checked as the dialect it is mixed into (default_schema_name, the
+    # Dialect method signatures it overrides)
+    _DialectBase = DefaultDialect
+else:
+    _DialectBase = object
+
 __all__ = ["InformationSchemaReflection", "parse_type"]
 
 _SIZED = re.compile(r"^([A-Z_ ]+?)\s*\((\d+)(?:\s*,\s*(\d+))?\)$")
 
 
-def parse_type(data_type: str, length: Optional[int] = None) -> sqltypes.TypeEngine:
+def parse_type(data_type: str, length: Optional[int] = None) -> sqltypes.TypeEngine[Any]:
     """``information_schema.columns.data_type`` (DuckDB spelling) as a SQLAlchemy type."""
     text = data_type.strip().upper()
     if text.endswith("[]"):
@@ -37,7 +51,8 @@ def parse_type(data_type: str, length: Optional[int] = None) -> sqltypes.TypeEng
         if name in ("DECIMAL", "NUMERIC"):
             return sqltypes.NUMERIC(first, int(second) if second is not None else 0)
         if name in ("VARCHAR", "CHAR"):
-            return ischema_names[name](length=first)
+            sized: sqltypes.TypeEngine[Any] = ischema_names[name](length=first)
+            return sized
         text = name
     if text.startswith("ENUM("):
         return sqltypes.VARCHAR()
@@ -45,39 +60,44 @@ def parse_type(data_type: str, length: Optional[int] = None) -> sqltypes.TypeEng
     if cls is None:
         return sqltypes.NullType()
     if cls in (sqltypes.VARCHAR, sqltypes.CHAR) and length:
-        return cls(length=length)
-    return cls()
+        sized_text: sqltypes.TypeEngine[Any] = cls(length=length)
+        return sized_text
+    plain: sqltypes.TypeEngine[Any] = cls()
+    return plain
 
 
-def _rows(connection, sql: str, params: Optional[Dict[str, Any]] = None) -> List[tuple]:
+def _rows(connection: "Connection", sql: str,
+          params: Optional[Dict[str, Any]] = None) -> List[Tuple[Any, ...]]:
     result = connection.exec_driver_sql(sql, params or {})
     # a SELECT that matches nothing has no row description on today's server (REFERENCE 8.4)
-    return list(result.fetchall()) if result.returns_rows else []
+    rows = list(result.fetchall()) if result.returns_rows else []
+    return cast(List[Tuple[Any, ...]], rows)   # Row objects: indexed and unpacked as tuples
 
 
 _CATALOG = "table_catalog = current_database()"
 
 
-class InformationSchemaReflection:
+class InformationSchemaReflection(_DialectBase):
     """Mixed into the dialect: every ``get_*`` that the Inspector calls."""
 
-    def _schema(self, connection, schema: Optional[str]) -> str:
+    def _schema(self, connection: "Connection", schema: Optional[str]) -> str:
         return schema or self.default_schema_name or self._get_default_schema_name(connection)
 
-    def _get_default_schema_name(self, connection) -> str:
+    def _get_default_schema_name(self, connection: "Connection") -> str:
         rows = _rows(connection, "SELECT current_schema()")
-        return rows[0][0] if rows and rows[0][0] else "main"
+        return str(rows[0][0]) if rows and rows[0][0] else "main"
 
     @reflection.cache
-    def get_schema_names(self, connection, **kw) -> List[str]:
+    def get_schema_names(self, connection: "Connection", **kw: Any) -> List[str]:
         rows = _rows(connection, "SELECT schema_name FROM information_schema.schemata "
                                  "WHERE catalog_name = current_database() ORDER BY schema_name")
         return [r[0] for r in rows]
 
-    def has_schema(self, connection, schema_name, **kw) -> bool:
+    def has_schema(self, connection: "Connection", schema_name: str, **kw: Any) -> bool:
         return schema_name in self.get_schema_names(connection, **kw)
 
-    def _table_names(self, connection, schema, table_type: str, catalog: str = _CATALOG) -> List[str]:
+    def _table_names(self, connection: "Connection", schema: Optional[str], table_type: str,
+                     catalog: str = _CATALOG) -> List[str]:
         rows = _rows(connection,
                      "SELECT table_name FROM information_schema.tables WHERE table_schema = "
                      f":schema AND table_type = :kind AND {catalog} ORDER BY table_name",
@@ -85,11 +105,13 @@ class InformationSchemaReflection:
         return [r[0] for r in rows]
 
     @reflection.cache
-    def get_table_names(self, connection, schema=None, **kw) -> List[str]:
+    def get_table_names(self, connection: "Connection", schema: Optional[str] = None,
+                        **kw: Any) -> List[str]:
         return self._table_names(connection, schema, "BASE TABLE")
 
     @reflection.cache
-    def get_temp_table_names(self, connection, schema=None, **kw) -> List[str]:
+    def get_temp_table_names(self, connection: "Connection", schema: Optional[str] = None,
+                             **kw: Any) -> List[str]:
         if schema is not None and schema != self._schema(connection, None):
             return []   # temporary tables live in DuckDB's "temp" catalog, beside the default schema
         rows = _rows(connection, "SELECT table_name FROM information_schema.tables "
@@ -97,20 +119,23 @@ class InformationSchemaReflection:
         return [r[0] for r in rows]
 
     @reflection.cache
-    def get_view_names(self, connection, schema=None, **kw) -> List[str]:
+    def get_view_names(self, connection: "Connection", schema: Optional[str] = None,
+                       **kw: Any) -> List[str]:
         return self._table_names(connection, schema, "VIEW")
 
     @reflection.cache
-    def get_view_definition(self, connection, view_name, schema=None, **kw) -> str:
+    def get_view_definition(self, connection: "Connection", view_name: str,
+                            schema: Optional[str] = None, **kw: Any) -> str:
         rows = _rows(connection, "SELECT view_definition FROM information_schema.views WHERE "
                                  "table_schema = :schema AND table_name = :name",
                      {"schema": self._schema(connection, schema), "name": view_name})
         if not rows:
             raise exc.NoSuchTableError(view_name)
-        return rows[0][0]
+        return str(rows[0][0])
 
     @reflection.cache
-    def has_table(self, connection, table_name, schema=None, **kw) -> bool:
+    def has_table(self, connection: "Connection", table_name: str, schema: Optional[str] = None,
+                  **kw: Any) -> bool:
         self._ensure_has_table_connection(connection)
         rows = _rows(connection, "SELECT 1 FROM information_schema.tables WHERE table_name = :name "
                                  "AND (table_schema = :schema OR table_catalog = 'temp') "
@@ -118,21 +143,25 @@ class InformationSchemaReflection:
                      {"schema": self._schema(connection, schema), "name": table_name})
         return bool(rows)
 
-    def has_index(self, connection, table_name, index_name, schema=None, **kw) -> bool:
+    def has_index(self, connection: "Connection", table_name: str, index_name: str,
+                  schema: Optional[str] = None, **kw: Any) -> bool:
         if not self.has_table(connection, table_name, schema, **kw):
             return False
         return any(ix["name"] == index_name
                    for ix in self.get_indexes(connection, table_name, schema, **kw))
 
-    def has_sequence(self, connection, sequence_name, schema=None, **kw) -> bool:
+    def has_sequence(self, connection: "Connection", sequence_name: str,
+                     schema: Optional[str] = None, **kw: Any) -> bool:
         return False
 
-    def _require_table(self, connection, table_name, schema) -> None:
+    def _require_table(self, connection: "Connection", table_name: str,
+                       schema: Optional[str]) -> None:
         if not self.has_table(connection, table_name, schema):
             raise exc.NoSuchTableError(table_name)
 
     @reflection.cache
-    def get_columns(self, connection, table_name, schema=None, **kw) -> List[Dict[str, Any]]:
+    def get_columns(self, connection: "Connection", table_name: str, schema: Optional[str] = None,
+                    **kw: Any) -> List["ReflectedColumn"]:
         rows = _rows(connection,
                      "SELECT column_name, data_type, is_nullable, column_default, "
                      "character_maximum_length FROM information_schema.columns "
@@ -141,7 +170,7 @@ class InformationSchemaReflection:
                      {"schema": self._schema(connection, schema), "name": table_name})
         if not rows:
             raise exc.NoSuchTableError(table_name)
-        columns = []
+        columns: List["ReflectedColumn"] = []
         for name, data_type, nullable, default, length in rows:
             autoincrement = bool(default) and str(default).startswith("nextval(")
             columns.append({
@@ -153,7 +182,8 @@ class InformationSchemaReflection:
             })
         return columns
 
-    def _constraint_columns(self, connection, table_name, schema, kind: str) -> Dict[str, List[str]]:
+    def _constraint_columns(self, connection: "Connection", table_name: str,
+                            schema: Optional[str], kind: str) -> Dict[str, List[str]]:
         rows = _rows(connection,
                      "SELECT tc.constraint_name, kcu.column_name "
                      "FROM information_schema.table_constraints tc "
@@ -170,7 +200,9 @@ class InformationSchemaReflection:
         return out
 
     @reflection.cache
-    def get_pk_constraint(self, connection, table_name, schema=None, **kw) -> Dict[str, Any]:
+    def get_pk_constraint(self, connection: "Connection", table_name: str,
+                          schema: Optional[str] = None,
+                          **kw: Any) -> "ReflectedPrimaryKeyConstraint":
         found = self._constraint_columns(connection, table_name, schema, "PRIMARY KEY")
         if not found:
             self._require_table(connection, table_name, schema)
@@ -179,14 +211,18 @@ class InformationSchemaReflection:
         return {"constrained_columns": columns, "name": name}
 
     @reflection.cache
-    def get_unique_constraints(self, connection, table_name, schema=None, **kw):
+    def get_unique_constraints(self, connection: "Connection", table_name: str,
+                               schema: Optional[str] = None,
+                               **kw: Any) -> List["ReflectedUniqueConstraint"]:
         found = self._constraint_columns(connection, table_name, schema, "UNIQUE")
         if not found:
             self._require_table(connection, table_name, schema)
         return [{"name": name, "column_names": cols} for name, cols in sorted(found.items())]
 
     @reflection.cache
-    def get_foreign_keys(self, connection, table_name, schema=None, **kw):
+    def get_foreign_keys(self, connection: "Connection", table_name: str,
+                         schema: Optional[str] = None,
+                         **kw: Any) -> List["ReflectedForeignKeyConstraint"]:
         schema_name = self._schema(connection, schema)
         rows = _rows(connection,
                      "SELECT rc.constraint_name, kcu.column_name, ref.table_schema, "
@@ -204,11 +240,11 @@ class InformationSchemaReflection:
                      {"schema": schema_name, "name": table_name})
         if not rows:
             self._require_table(connection, table_name, schema)
-        keys: Dict[str, Dict[str, Any]] = {}
+        keys: Dict[str, "ReflectedForeignKeyConstraint"] = {}
         for cname, column, ref_schema, ref_table, ref_column, on_update, on_delete in rows:
             fk = keys.get(cname)
             if fk is None:
-                options = {}
+                options: Dict[str, Any] = {}
                 if on_update and on_update != "NO ACTION":
                     options["onupdate"] = on_update
                 if on_delete and on_delete != "NO ACTION":
@@ -223,7 +259,8 @@ class InformationSchemaReflection:
         return list(keys.values())
 
     @reflection.cache
-    def get_indexes(self, connection, table_name, schema=None, **kw):
+    def get_indexes(self, connection: "Connection", table_name: str, schema: Optional[str] = None,
+                    **kw: Any) -> List["ReflectedIndex"]:
         try:
             rows = _rows(connection,
                          "SELECT index_name, is_unique, expressions FROM duckdb_indexes() "
@@ -233,7 +270,7 @@ class InformationSchemaReflection:
             return []   # not DuckDB: no index catalogue in information_schema
         if not rows:
             self._require_table(connection, table_name, schema)
-        indexes = []
+        indexes: List["ReflectedIndex"] = []
         for name, unique, expressions in rows:
             if isinstance(expressions, str):
                 expressions = [e.strip() for e in expressions.strip("[]").split(",") if e.strip()]
@@ -242,15 +279,20 @@ class InformationSchemaReflection:
         return indexes
 
     @reflection.cache
-    def get_check_constraints(self, connection, table_name, schema=None, **kw):
+    def get_check_constraints(self, connection: "Connection", table_name: str,
+                              schema: Optional[str] = None,
+                              **kw: Any) -> List["ReflectedCheckConstraint"]:
         return []
 
     @reflection.cache
-    def get_table_comment(self, connection, table_name, schema=None, **kw):
+    def get_table_comment(self, connection: "Connection", table_name: str,
+                          schema: Optional[str] = None, **kw: Any) -> "ReflectedTableComment":
         return {"text": None}
 
-    def get_sequence_names(self, connection, schema=None, **kw):
+    def get_sequence_names(self, connection: "Connection", schema: Optional[str] = None,
+                           **kw: Any) -> List[str]:
         return []
 
-    def get_materialized_view_names(self, connection, schema=None, **kw):
+    def get_materialized_view_names(self, connection: "Connection", schema: Optional[str] = None,
+                                    **kw: Any) -> List[str]:
         return []

@@ -15,7 +15,7 @@ import decimal
 import json
 import re
 import uuid
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Type, cast
 
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects.postgresql import ARRAY as _PGARRAY
@@ -26,6 +26,11 @@ from sqlalchemy.dialects.postgresql import JSONB as _PGJSONB
 from scratchbird.binary_types import Interval as _WireInterval
 from scratchbird.binary_types import Jsonb as _WireJsonb
 
+if TYPE_CHECKING:
+    from sqlalchemy.engine.interfaces import Dialect
+
+    from scratchbird.sqlalchemy.dialect import ScratchbirdDialect
+
 __all__ = ["colspecs", "ischema_names", "parse_interval"]
 
 Processor = Optional[Callable[[Any], Any]]
@@ -34,23 +39,23 @@ Processor = Optional[Callable[[Any], Any]]
 class SBString(sqltypes.String):
     """A text column whose first row looked like a number comes back typed int/Decimal."""
 
-    def result_processor(self, dialect, coltype) -> Processor:
-        def process(value):
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        def process(value: Any) -> Any:
             if value is None or isinstance(value, str):
                 return value
             return str(value)
         return process
 
 
-class SBNumeric(sqltypes.Numeric):
-    def bind_processor(self, dialect) -> Processor:
+class SBNumeric(sqltypes.Numeric[Any]):
+    def bind_processor(self, dialect: Dialect) -> Processor:
         return None   # the driver renders Decimal and float itself
 
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
         if self.asdecimal:
             scale = self._effective_decimal_return_scale
 
-            def process(value):
+            def process(value: Any) -> Any:
                 if value is None or isinstance(value, decimal.Decimal):
                     return value
                 if isinstance(value, float) and scale is not None:
@@ -58,28 +63,28 @@ class SBNumeric(sqltypes.Numeric):
                 return decimal.Decimal(str(value))
             return process
 
-        def process_float(value):
+        def process_float(value: Any) -> Any:
             return None if value is None else float(value)
         return process_float
 
 
-class SBFloat(sqltypes.Float):
-    def bind_processor(self, dialect) -> Processor:
+class SBFloat(sqltypes.Float[Any]):
+    def bind_processor(self, dialect: Dialect) -> Processor:
         return None
 
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
         if self.asdecimal:
             return SBNumeric(asdecimal=True, decimal_return_scale=self.decimal_return_scale) \
                 .result_processor(dialect, coltype)
 
-        def process(value):
+        def process(value: Any) -> Any:
             return None if value is None else float(value)
         return process
 
 
 class SBInteger(sqltypes.Integer):
-    def result_processor(self, dialect, coltype) -> Processor:
-        def process(value):
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        def process(value: Any) -> Any:
             return value if value is None or type(value) is int else int(value)
         return process
 
@@ -95,8 +100,8 @@ class SBSmallInteger(SBInteger, sqltypes.SmallInteger):
 class SBBoolean(sqltypes.Boolean):
     """``SELECT 1 = 1`` is an int8 on today's server (REFERENCE 12.A.16)."""
 
-    def result_processor(self, dialect, coltype) -> Processor:
-        def process(value):
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        def process(value: Any) -> Any:
             if value is None or isinstance(value, bool):
                 return value
             if isinstance(value, str):
@@ -106,7 +111,7 @@ class SBBoolean(sqltypes.Boolean):
 
 
 def _text_to(parse: Callable[[str], Any], kind: type) -> Callable[[Any], Any]:
-    def process(value):
+    def process(value: Any) -> Any:
         if value is None or isinstance(value, kind):
             return value
         return parse(str(value))
@@ -125,12 +130,12 @@ def _parse_datetime(text: str) -> _dt.datetime:
 
 
 class SBDateTime(sqltypes.DateTime):
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
         parse = _text_to(_parse_datetime, _dt.datetime)
         if not self.timezone:
             return parse
 
-        def process(value):
+        def process(value: Any) -> Any:
             value = parse(value)
             if value is not None and value.tzinfo is None:
                 value = value.replace(tzinfo=_dt.timezone.utc)
@@ -139,12 +144,12 @@ class SBDateTime(sqltypes.DateTime):
 
 
 class SBDate(sqltypes.Date):
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
         def parse(text: str) -> _dt.date:
             return _dt.date.fromisoformat(text.strip()[:10])
         base = _text_to(parse, _dt.date)
 
-        def process(value):
+        def process(value: Any) -> Any:
             if isinstance(value, _dt.datetime):
                 return value.date()
             return base(value)
@@ -152,7 +157,7 @@ class SBDate(sqltypes.Date):
 
 
 class SBTime(sqltypes.Time):
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
         def parse(text: str) -> _dt.time:
             text = _TZ_SUFFIX.sub(r"\1:00", text.strip())
             return _dt.time.fromisoformat(text)
@@ -187,14 +192,15 @@ def parse_interval(text: str) -> _dt.timedelta:
 
 class SBInterval(_PGINTERVAL):
     @classmethod
-    def adapt_emulated_to_native(cls, interval, **kw):
+    def adapt_emulated_to_native(cls, interval: Any,  # type: ignore[override]  # PG INTERVAL names it interval, NativeForEmulated impl: one base always disagrees
+                                 **kw: Any) -> "SBInterval":
         return cls(precision=interval.second_precision)
 
-    def bind_processor(self, dialect) -> Processor:
+    def bind_processor(self, dialect: Dialect) -> Processor:
         return None
 
-    def result_processor(self, dialect, coltype) -> Processor:
-        def process(value):
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        def process(value: Any) -> Any:
             if value is None or isinstance(value, _dt.timedelta):
                 return value
             if isinstance(value, _WireInterval):
@@ -203,24 +209,26 @@ class SBInterval(_PGINTERVAL):
         return process
 
 
-class SBUuid(sqltypes.Uuid):
-    def bind_processor(self, dialect) -> Processor:
+class SBUuid(sqltypes.Uuid[Any]):
+    def bind_processor(self, dialect: Dialect) -> Processor:
         if not self.native_uuid:
             return super().bind_processor(dialect)   # CHAR(32) hex, SQLAlchemy's own
         if self.as_uuid:
             return None   # the driver sends uuid.UUID natively
 
-        def process(value):
+        def process(value: Any) -> Any:
             return None if value is None else uuid.UUID(str(value))
         return process
 
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
         if not self.native_uuid:
-            return super().result_processor(dialect, coltype)
+            hex_processor: Processor = super().result_processor(  # type: ignore[no-untyped-call]  # SQLAlchemy's Uuid is unannotated here
+                dialect, coltype)
+            return hex_processor
         if self.as_uuid:
             return _text_to(lambda t: uuid.UUID(t.strip()), uuid.UUID)
 
-        def process(value):
+        def process(value: Any) -> Any:
             return None if value is None else str(value)
         return process
 
@@ -235,13 +243,13 @@ def _hex_blob(text: str) -> bytes:
 class SBLargeBinary(sqltypes.LargeBinary):
     """Today's server sends a BLOB as hex text (README, benchmark scenario 2)."""
 
-    def bind_processor(self, dialect) -> Processor:
-        def process(value):
+    def bind_processor(self, dialect: Dialect) -> Processor:
+        def process(value: Any) -> Any:
             return None if value is None else bytes(value)
         return process
 
-    def result_processor(self, dialect, coltype) -> Processor:
-        def process(value):
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        def process(value: Any) -> Any:
             if value is None or isinstance(value, bytes):
                 return value
             if isinstance(value, (bytearray, memoryview)):
@@ -267,10 +275,10 @@ class SBJSON(_PGJSON):
     """JSON travels as text: dumped by the dialect's serializer, parsed on the way back
     unless the connection already parses it (``parse_json=true``)."""
 
-    def result_processor(self, dialect, coltype) -> Processor:
-        loads = dialect._json_deserializer or json.loads
+    def result_processor(self, dialect: Dialect, coltype: object) -> Processor:
+        loads = cast("ScratchbirdDialect", dialect)._json_deserializer or json.loads
 
-        def process(value):
+        def process(value: Any) -> Any:
             if value is None or isinstance(value, (dict, list, bool, int, float)):
                 return value
             if isinstance(value, decimal.Decimal):   # a JSON number typed numeric (8.2)
@@ -298,32 +306,33 @@ def json_path(elements: Any) -> str:
 
 
 class SBJSONPathType(sqltypes.JSON.JSONPathType):
-    def bind_processor(self, dialect) -> Processor:
-        def process(value):
+    def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any]:
+        def process(value: Any) -> Any:
             return None if value is None else json_path(value)
         return process
 
-    def literal_processor(self, dialect) -> Processor:
-        string_literal = sqltypes.String().literal_processor(dialect)
+    def literal_processor(self, dialect: Dialect) -> Callable[[Any], str]:
+        string_literal: Callable[[Any], str] = sqltypes.String().literal_processor(  # type: ignore[no-untyped-call]  # SQLAlchemy's String is unannotated here
+            dialect)
 
-        def process(value):
+        def process(value: Any) -> str:
             return string_literal(json_path(value))
         return process
 
 
-class SBARRAY(_PGARRAY):
+class SBARRAY(_PGARRAY[Any]):
     """Binary values give lists; text values of today's server give DuckDB's list text,
     parsed as JSON where that works (numbers, booleans, nested lists)."""
 
-    def result_processor(self, dialect, coltype) -> Processor:
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any]:
         item = self.item_type.dialect_impl(dialect).result_processor(dialect, coltype)
 
-        def convert(seq):
+        def convert(seq: List[Any]) -> List[Any]:
             if item is None:
                 return list(seq)
             return [convert(v) if isinstance(v, list) else item(v) for v in seq]
 
-        def process(value):
+        def process(value: Any) -> Any:
             if value is None:
                 return None
             if isinstance(value, str):
@@ -337,7 +346,7 @@ class SBARRAY(_PGARRAY):
         return process
 
 
-colspecs = {
+colspecs: Dict[Any, Type[Any]] = {
     sqltypes.String: SBString,
     sqltypes.Enum: sqltypes.Enum,   # a String subclass with its own processors
     sqltypes.Numeric: SBNumeric,
@@ -362,7 +371,7 @@ colspecs = {
 }
 
 # information_schema.columns.data_type (DuckDB spelling) -> SQLAlchemy type, for reflection.
-ischema_names = {
+ischema_names: Dict[str, Type[Any]] = {
     "BOOLEAN": sqltypes.BOOLEAN,
     "TINYINT": sqltypes.SMALLINT,
     "SMALLINT": sqltypes.SMALLINT,
