@@ -19,7 +19,7 @@ from typing import Any, List, Optional, Sequence, Tuple
 
 from scratchbird._binary_params import _placeholders, _rewrite, _values_in_order
 from scratchbird._constants import param_type_oid
-from scratchbird._impl import bincodec, literals, textparams
+from scratchbird._impl import arraybind, bincodec, literals, textparams
 from scratchbird._pure import literals as _pure_literals
 from scratchbird.errors import DataError
 
@@ -39,7 +39,8 @@ class StatementPlan:
     """One SQL text, scanned once: the ``$n`` SQL for PARSE and the slot order of its
     placeholders (REFERENCE 5.2: the server replaces the k-th ``?`` and every ``$n``)."""
 
-    __slots__ = ("sql", "parse_sql", "style", "slot_keys", "param_count", "single")
+    __slots__ = ("sql", "parse_sql", "style", "slot_keys", "param_count", "single",
+                 "_positional", "_named_keys")
 
     def __init__(self, sql: str) -> None:
         marks, styles = _placeholders(sql)
@@ -63,6 +64,13 @@ class StatementPlan:
             self.slot_keys = keys
             self.parse_sql = _rewrite(sql, marks, {key: i + 1 for i, key in enumerate(keys)})
         self.param_count = len(self.slot_keys)
+        # How array bind takes a parameter set as it is (see ``ordered``): a sequence when
+        # the slots are its positions, a dict by these keys for ``:name`` placeholders.
+        self._positional = style == _QMARK or (
+            style == _pure_literals._NUMERIC
+            and self.slot_keys == list(range(1, self.param_count + 1)))
+        self._named_keys: Optional[Tuple[Any, ...]] = (
+            tuple(self.slot_keys) if style == _pure_literals._NAMED else None)
         # One statement only: EXECUTE runs one (REFERENCE 5.4). A ';' anywhere but at the
         # end, even one inside a string, keeps the statement on the QUERY path.
         self.single = ";" not in sql.rstrip().rstrip(";")
@@ -91,6 +99,16 @@ class StatementPlan:
         """``(oids, texts)`` for a text BIND, or None if a value needs the literal path
         (``textparams.text_row``; ``exact_only``: only types whose text is exact)."""
         return textparams.text_row(self.ordered(params), exact_only)
+
+    def array_packets(self, param_sets: Sequence[Any], exact_only: bool, packet_bytes: int
+                      ) -> Optional[Tuple[Tuple[int, ...], List[bytes]]]:
+        """Array bind (REFERENCE 5.8): ``(PARSE oids, BIND packets)`` for all of
+        ``param_sets`` in one compiled call (``arraybind.encode_param_sets``: each value by
+        ``textparams``' rules, a column's OID unified over its rows), or None if a value
+        needs the literal path."""
+        return arraybind.encode_param_sets(param_sets, self.param_count, self._named_keys,
+                                           self._positional, self.ordered, exact_only,
+                                           packet_bytes)
 
     def binary_values(self, params: Any) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
         """``(oids, values)`` for a binary BIND, or None if a value needs the literal path."""

@@ -23,7 +23,7 @@ from scratchbird import _constants as c
 from scratchbird._impl import arraybind, requestcodec
 from scratchbird._protocol import Response
 from scratchbird.prepared._cache import ServerStatement, StatementCache
-from scratchbird.prepared._plan import StatementPlan, unify_text_rows
+from scratchbird.prepared._plan import StatementPlan
 
 __all__ = ["run_statement", "run_many", "run_array_bind", "describe_statement",
            "close_statement", "is_rowset_insert", "array_bind_allowed"]
@@ -211,17 +211,19 @@ def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: S
     return total, last
 
 
-def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows: Sequence,
-                   *, raw_text=None, adapters=None,
-                   collect: Optional[list] = None) -> Tuple[int, Optional[Response]]:
+def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement,
+                   encoded: Tuple[Tuple[int, ...], List[bytes]], *, raw_text=None,
+                   adapters=None, collect: Optional[list] = None
+                   ) -> Tuple[int, Optional[Response]]:
     """executemany of a prepared rowset INSERT by array bind (REFERENCE 5.8, capture 16):
     PARSE once, then per packet of rows ``CLOSE 'P' "", BIND packet, EXECUTE ""``, and
-    SYNC per write. ``text_rows`` are ``(oids, texts)`` from ``StatementPlan.text_values``.
+    SYNC per write. ``encoded`` is ``(oids, packets)`` from
+    ``StatementPlan.array_packets``.
 
     The packet names no statement: the server picks the only prepared rowset INSERT of
     the packet's width. Other such statements the driver keeps are closed first (they are
     parsed again at their next use)."""
-    oids, rows = unify_text_rows(text_rows)
+    oids, packets = encoded
     width = stmt.plan.param_count
     head = _closes(cache)
     # the unnamed statement may hold a rowset INSERT of the same width too (a binary
@@ -235,7 +237,7 @@ def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows
     stmt.oids = None
     execute = _execute_message(conn)
     total, last = 0, None
-    for batch in _writes(_packets(rows, width)):
+    for batch in _writes(packets):
         messages = head
         for payload in batch:
             messages += [_CLOSE_UNNAMED_PORTAL, (c.BIND, payload), execute]
@@ -249,18 +251,6 @@ def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows
         if collect is not None:
             collect.extend(last.results)
     return total, last
-
-
-def _packets(rows, width: int):
-    """Array-bind payloads of about PACKET_BYTES each."""
-    start, size = 0, 0
-    for index, row in enumerate(rows):
-        size += 8 + sum(16 + (0 if v is None else len(v)) for v in row)
-        if size >= PACKET_BYTES:
-            yield arraybind.encode_array_bind(rows[start:index + 1], width)
-            start, size = index + 1, 0
-    if start < len(rows):
-        yield arraybind.encode_array_bind(rows[start:], width)
 
 
 def _writes(packets):

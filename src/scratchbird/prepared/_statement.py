@@ -153,10 +153,11 @@ def _run_many(conn, cache, stmt: ServerStatement, param_sets, cur):
     plan = stmt.plan
     if _runner.array_bind_allowed(conn) and _runner.is_rowset_insert(plan):
         exact = conn._proto.binary_values
-        rows = [plan.text_values(p, exact) for p in param_sets]
-        if all(row is not None for row in rows):
+        packed = plan.array_packets(param_sets, exact, _runner.PACKET_BYTES)
+        if packed is not None:
             results: list = []
-            total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
+            total, last = _runner.run_array_bind(conn, cache, stmt, packed,
+                                                 raw_text=cur._raw_text,
                                                  adapters=cur.adapters, collect=results)
             _finish_many(cur, total, last, plan.sql, results)
             return True
@@ -227,8 +228,8 @@ def executemany_array(cur, sql: str, param_sets) -> bool:
         plan, entry = cache.plan(sql)
         # Binary sessions keep their exact binary path for types whose text is lossy.
         exact = conn._proto.binary_values
-        rows = [plan.text_values(p, exact) for p in param_sets]
-        if any(row is None for row in rows):
+        packed = plan.array_packets(param_sets, exact, _runner.PACKET_BYTES)
+        if packed is None:
             return False
         if entry is None:
             stmt = ServerStatement(cache.new_name(), plan)
@@ -236,7 +237,7 @@ def executemany_array(cur, sql: str, param_sets) -> bool:
         else:
             stmt = cache.statement_for(entry)
         results: list = []
-        total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
+        total, last = _runner.run_array_bind(conn, cache, stmt, packed, raw_text=cur._raw_text,
                                              adapters=cur.adapters, collect=results)
         if entry is None:
             cache.forget(stmt)
