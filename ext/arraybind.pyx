@@ -120,8 +120,7 @@ from cpython.object cimport PyObject, PyObject_Str
 from cpython.float cimport PyFloat_AS_DOUBLE
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Malloc, PyMem_Realloc
-from libc.math cimport isfinite
-from libc.stdio cimport snprintf
+from libc.math cimport fabs, isfinite, llround, signbit
 from libc.string cimport memchr, strlen
 
 cdef extern from "Python.h":
@@ -227,6 +226,116 @@ cdef inline int _cell(Buffer* buf, Py_ssize_t slot, const char* text, Py_ssize_t
     return 0
 
 
+cdef inline Py_ssize_t _digits(char* out, unsigned long long v) noexcept:
+    """``v`` in decimal at ``out``; returns the length (at most 20)."""
+    cdef char tmp[20]
+    cdef Py_ssize_t n = 0, i
+    while True:
+        tmp[n] = <char>(48 + v % 10)
+        n += 1
+        v //= 10
+        if v == 0:
+            break
+    for i in range(n):
+        out[i] = tmp[n - 1 - i]
+    return n
+
+
+cdef inline Py_ssize_t _int_text(char* out, long long v) noexcept:
+    """int.__repr__ of an int64."""
+    if v < 0:
+        out[0] = b'-'
+        return 1 + _digits(out + 1, <unsigned long long>0 - <unsigned long long>v)
+    return _digits(out, <unsigned long long>v)
+
+
+cdef inline void _zero_padded(char* out, int v, int width) noexcept:
+    cdef int i
+    for i in range(width - 1, -1, -1):
+        out[i] = <char>(48 + v % 10)
+        v //= 10
+
+
+cdef inline Py_ssize_t _date_text(char* out, int year, int month, int day) noexcept:
+    """date.isoformat(): YYYY-MM-DD (years 1-9999)."""
+    _zero_padded(out, year, 4)
+    out[4] = b'-'
+    _zero_padded(out + 5, month, 2)
+    out[7] = b'-'
+    _zero_padded(out + 8, day, 2)
+    return 10
+
+
+cdef inline Py_ssize_t _clock_text(char* out, int hour, int minute, int second,
+                                   int microsecond) noexcept:
+    """time.isoformat(): HH:MM:SS, then .ffffff when there are microseconds."""
+    _zero_padded(out, hour, 2)
+    out[2] = b':'
+    _zero_padded(out + 3, minute, 2)
+    out[5] = b':'
+    _zero_padded(out + 6, second, 2)
+    if not microsecond:
+        return 8
+    out[8] = b'.'
+    _zero_padded(out + 9, microsecond, 6)
+    return 15
+
+
+cdef double[7] _POW10 = [1.0, 10.0, 100.0, 1000.0, 10000.0, 100000.0, 1000000.0]
+
+
+cdef inline Py_ssize_t _short_float_text(char* out, double x) noexcept:
+    """float.__repr__ of ``x`` when it is m / 10**k exactly for k <= 6 and small m
+    (i * 0.5, 19.99, 3.0), else 0: the caller asks CPython. Why this is repr: m / 10**k
+    is one correctly rounded division of exact operands, so when it gives back ``x`` the
+    string reads back as ``x``; with the smallest such k and |m| < 2**50 (doubles there
+    are closer than a quarter of 10**-k) no shorter string does, and for 1e-4 <= |x| <
+    1e16 repr writes plain digits with at least one decimal."""
+    cdef int k
+    cdef double scaled, magnitude = fabs(x)
+    cdef long long m
+    cdef Py_ssize_t n = 0, digits
+    cdef char tmp[24]
+    if magnitude == 0.0:
+        if signbit(x):
+            memcpy(out, b"-0.0", 4)
+            return 4
+        memcpy(out, b"0.0", 3)
+        return 3
+    if not (magnitude >= 1e-4 and magnitude < 1e15):
+        return 0
+    for k in range(7):
+        scaled = magnitude * _POW10[k]
+        if scaled >= 1125899906842624.0:      # 2**50
+            return 0
+        m = llround(scaled)
+        if <double>m / _POW10[k] == magnitude:
+            break
+    else:
+        return 0
+    if x < 0:
+        out[0] = b'-'
+        n = 1
+    digits = _digits(tmp, <unsigned long long>m)
+    if digits <= k:                           # 0.05 -> m 5, k 2: leading zeros
+        out[n] = b'0'
+        out[n + 1] = b'.'
+        n += 2
+        memset(out + n, 48, k - digits)
+        n += k - digits
+        memcpy(out + n, tmp, digits)
+        return n + digits
+    memcpy(out + n, tmp, digits - k)
+    n += digits - k
+    out[n] = b'.'
+    n += 1
+    if k == 0:
+        out[n] = b'0'
+        return n + 1
+    memcpy(out + n, tmp + digits - k, k)
+    return n + k
+
+
 cdef inline bint _plain_number(const char* s, Py_ssize_t n) noexcept:
     """-?[0-9]+(\\.[0-9]+)?: what a finite Decimal's str() looks like without an exponent."""
     cdef Py_ssize_t i = 0, digits
@@ -329,7 +438,7 @@ def encode_param_sets(param_sets, Py_ssize_t width, keys, bint positional, order
                     number = PyLong_AsLongLongAndOverflow(value, &overflow)
                     if overflow == 0:
                         oid = O_INT8
-                        n = snprintf(small, sizeof(small), "%lld", number)
+                        n = _int_text(small, number)
                         _cell(&buf, column + 1, small, n)
                 elif cls is str:
                     try:
@@ -352,7 +461,11 @@ def encode_param_sets(param_sets, Py_ssize_t width, keys, bint positional, order
                     pass
                 elif cls is float:
                     real = PyFloat_AS_DOUBLE(value)
-                    if isfinite(real):
+                    n = _short_float_text(small, real)
+                    if n:
+                        oid = O_FLOAT8
+                        _cell(&buf, column + 1, small, n)
+                    elif isfinite(real):
                         oid = O_FLOAT8
                         owned = PyOS_double_to_string(real, b'r', 0, Py_DTSF_ADD_DOT_0, NULL)
                         try:
@@ -361,29 +474,23 @@ def encode_param_sets(param_sets, Py_ssize_t width, keys, bint positional, order
                             PyMem_Free(owned)
                 elif cls is _DATE:
                     oid = O_TEXT
-                    n = snprintf(small, sizeof(small), "%04d-%02d-%02d",
-                                 sb_year(value), sb_month(value), sb_day(value))
+                    n = _date_text(small, sb_year(value), sb_month(value), sb_day(value))
                     _cell(&buf, column + 1, small, n)
                 elif cls is _DATETIME:
                     tz = sb_dt_tz(value)
                     if tz == <PyObject*>None:
                         oid = O_TEXT
-                        n = snprintf(small, sizeof(small), "%04d-%02d-%02d %02d:%02d:%02d",
-                                     sb_year(value), sb_month(value), sb_day(value),
-                                     sb_hour(value), sb_minute(value), sb_second(value))
-                        if sb_usecond(value):
-                            n += snprintf(small + n, sizeof(small) - n, ".%06d",
-                                          sb_usecond(value))
+                        n = _date_text(small, sb_year(value), sb_month(value), sb_day(value))
+                        small[n] = b' '             # isoformat(" ")
+                        n += 1 + _clock_text(small + n + 1, sb_hour(value), sb_minute(value),
+                                             sb_second(value), sb_usecond(value))
                         _cell(&buf, column + 1, small, n)
                 elif cls is _TIME:
                     tz = sb_t_tz(value)
                     if tz == <PyObject*>None:
                         oid = O_TEXT
-                        n = snprintf(small, sizeof(small), "%02d:%02d:%02d",
-                                     sb_t_hour(value), sb_t_minute(value), sb_t_second(value))
-                        if sb_t_usecond(value):
-                            n += snprintf(small + n, sizeof(small) - n, ".%06d",
-                                          sb_t_usecond(value))
+                        n = _clock_text(small, sb_t_hour(value), sb_t_minute(value),
+                                        sb_t_second(value), sb_t_usecond(value))
                         _cell(&buf, column + 1, small, n)
                 elif cls is _UUID:
                     oid = O_TEXT

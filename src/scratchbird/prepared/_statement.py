@@ -83,7 +83,8 @@ class PreparedStatement:
         self._check()
         cur = cursor if cursor is not None else self.connection.cursor()
         cur._check()
-        param_sets = [cur.adapters.dump_params(p) for p in seq_of_parameters]
+        param_sets = [cur.adapters.dump_params(p) for p in seq_of_parameters] \
+            if cur.adapters._dumpers else list(seq_of_parameters)
         with self.connection._lock:
             self._cache.live.setdefault(self.name, self._statement)
             done = _run_many(self.connection, self._cache, self._statement, param_sets, cur)
