@@ -15,9 +15,10 @@ text) makes ``bind_values`` return None: the caller then renders literals into a
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-from scratchbird._binary_params import _placeholders, _rewrite, _values_in_order
+from scratchbird import _binary_params
+from scratchbird._binary_params import _placeholders, _rewrite
 from scratchbird._constants import param_type_oid
 from scratchbird._impl import arraybind, bincodec, literals, textparams
 from scratchbird._pure import literals as _pure_literals
@@ -33,6 +34,9 @@ OID_BOOL, OID_INT8, OID_FLOAT8, OID_NUMERIC, OID_TEXT = (
     textparams.OID_TEXT)
 text_value = textparams.text_value
 _QMARK = _pure_literals._QMARK
+# typed here: ``_binary_params`` is annotated separately (mypy --strict, issue 12)
+_values_in_order: Callable[[str, Any, Optional[int], List[Any]], Optional[List[Any]]] = \
+    _binary_params._values_in_order
 
 
 class StatementPlan:
@@ -48,7 +52,7 @@ class StatementPlan:
         style = next(iter(styles), None) if len(styles) == 1 else None
         self.style = style
         if len(styles) > 1:
-            self.slot_keys: list = []
+            self.slot_keys: List[Any] = []
             self.parse_sql = None        # mixed styles: the literal path raises the error
         elif style is None:
             self.slot_keys = []
@@ -79,13 +83,14 @@ class StatementPlan:
     def preparable(self) -> bool:
         return self.parse_sql is not None and self.single
 
-    def ordered(self, params: Any) -> List[Any]:
+    def ordered(self, params: Any) -> Sequence[Any]:
         """The parameter values in slot order; the literal path's ProgrammingError when
         they do not fit the placeholders."""
         cls = type(params)
         if (cls is tuple or cls is list) and self.style == _QMARK \
                 and len(params) == self.param_count:
-            return params                               # the common case, as it is
+            as_is: Sequence[Any] = params
+            return as_is                                # the common case, as it is
         if self.style is None:
             literals.merge_params(self.sql, params)     # raises if parameters were given
             return []
@@ -112,7 +117,8 @@ class StatementPlan:
 
     def binary_values(self, params: Any) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
         """``(oids, values)`` for a binary BIND, or None if a value needs the literal path."""
-        oids, data = [], []
+        oids: List[int] = []
+        data: List[Optional[bytes]] = []
         for value in self.ordered(params):
             if value is None:
                 oids.append(param_type_oid(0, 0))
