@@ -84,7 +84,8 @@ def _in_order(params: Any, width: int, keys: Optional[Sequence[Any]], positional
     ``ordered`` (the statement plan's, which raises the literal path's errors)."""
     cls = type(params)
     if positional and (cls is tuple or cls is list) and len(params) == width:
-        return params
+        as_is: Sequence[Any] = params
+        return as_is
     if keys is not None and cls is dict and len(params) == width:
         try:
             return [params[key] for key in keys]
