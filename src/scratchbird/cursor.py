@@ -131,8 +131,9 @@ class Cursor:
         self._check()
         if array_bind_candidate(self, operation):     # REFERENCE 5.8, scratchbird.prepared
             seq_of_parameters = list(seq_of_parameters)
-            if executemany_array(self, operation,
-                                 [self.adapters.dump_params(p) for p in seq_of_parameters]):
+            dumped = [self.adapters.dump_params(p) for p in seq_of_parameters] \
+                if self.adapters._dumpers else seq_of_parameters     # no dumpers: as they are
+            if executemany_array(self, operation, dumped):
                 return self
         if self.connection.binary_values:
             param_sets = [self.adapters.dump_params(p) for p in seq_of_parameters]

@@ -21,11 +21,12 @@ Layout, as the real server reads it and as capture 16 recorded it:
 from __future__ import annotations
 
 import struct
-from typing import Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+from scratchbird._pure.textparams import OID_TEXT, _EXACT_TEXT_TYPES, text_value
 from scratchbird.errors import ProgrammingError
 
-__all__ = ["encode_array_bind", "HEADER_BYTES", "SLOT_BYTES"]
+__all__ = ["encode_array_bind", "encode_param_sets", "HEADER_BYTES", "SLOT_BYTES"]
 
 HEADER_BYTES = 104
 SLOT_BYTES = 165
@@ -74,3 +75,72 @@ def encode_array_bind(rows: Sequence[Sequence[Optional[bytes]]], parameter_count
             else:
                 raise _value_error(index, value)
     return b"".join(parts)
+
+
+def _in_order(params: Any, width: int, keys: Optional[Sequence[Any]], positional: bool,
+              ordered: Callable[[Any], Sequence[Any]]) -> Sequence[Any]:
+    """One parameter set's values in slot order: a tuple or list of the right length as it
+    is (``positional``), a dict holding exactly ``keys`` by lookup, anything else through
+    ``ordered`` (the statement plan's, which raises the literal path's errors)."""
+    cls = type(params)
+    if positional and (cls is tuple or cls is list) and len(params) == width:
+        as_is: Sequence[Any] = params
+        return as_is
+    if keys is not None and cls is dict and len(params) == width:
+        try:
+            return [params[key] for key in keys]
+        except KeyError:
+            pass
+    return ordered(params)
+
+
+def encode_param_sets(param_sets: Sequence[Any], width: int, keys: Optional[Sequence[Any]],
+                      positional: bool, ordered: Callable[[Any], Sequence[Any]],
+                      exact_only: bool, packet_bytes: int
+                      ) -> Optional[Tuple[Tuple[int, ...], List[bytes]]]:
+    """executemany's parameter sets straight to array-bind packets: ``(oids, packets)``,
+    or None when a value needs the literal path (``textparams.text_value`` says None, or
+    ``exact_only`` and a type whose text is not exact).
+
+    Each value becomes a text cell by ``textparams.text_value``. ``oids`` are the PARSE
+    types, one per column: a column keeps its unquoted OID only if every non-NULL value
+    in it has that OID, otherwise the whole column goes as quoted text (OID 25), numbers
+    included; an all-NULL column is text. A packet is closed after the row that brings
+    its cells (8 bytes per row, 16 per cell, plus the texts) to ``packet_bytes``.
+
+    Every parameter set is converted even after one needed the literal path, so a value
+    that cannot be sent at all (a signalling NaN) raises before anything is sent."""
+    _check_shape(param_sets, width)
+    column_oids: List[Optional[int]] = [None] * width
+    packets: List[bytes] = []
+    rows: List[List[Optional[bytes]]] = []
+    size = 0
+    literal = False
+    for params in param_sets:
+        texts: List[Optional[bytes]] = []
+        for column, value in enumerate(_in_order(params, width, keys, positional, ordered)):
+            item = None if exact_only and not isinstance(value, _EXACT_TEXT_TYPES) \
+                else text_value(value)
+            if item is None:
+                literal = True
+                texts.append(None)
+                continue
+            oid, text = item
+            texts.append(text)
+            if text is None:
+                continue
+            have = column_oids[column]
+            if have is None:
+                column_oids[column] = oid
+            elif have != oid:
+                column_oids[column] = OID_TEXT
+        rows.append(texts)
+        size += 8 + sum(16 + (0 if text is None else len(text)) for text in texts)
+        if size >= packet_bytes:
+            packets.append(encode_array_bind(rows, width))
+            rows, size = [], 0
+    if rows:
+        packets.append(encode_array_bind(rows, width))
+    if literal:
+        return None
+    return tuple(OID_TEXT if oid is None else oid for oid in column_oids), packets

@@ -15,9 +15,12 @@ REFERENCE 5): the runner re-prepares once when a BIND names a statement it lost.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from scratchbird.prepared._plan import StatementPlan
+
+if TYPE_CHECKING:
+    from scratchbird._server_messages import RowDescription
 
 __all__ = ["StatementCache", "CacheEntry", "ServerStatement", "DEFAULT_CACHE_SIZE",
            "DEFAULT_PREPARE_THRESHOLD"]
@@ -36,7 +39,8 @@ class ServerStatement:
         self.name = name
         self.plan = plan
         self.oids: Optional[Tuple[int, ...]] = None
-        self.description = None      # the RowDescription of its last result, once seen
+        # the RowDescription of its last result, once seen
+        self.description: Optional[RowDescription] = None
         self.bind_heads: Dict[Tuple[int, ...], bytes] = {}   # formats -> BIND payload head
 
     def __repr__(self) -> str:

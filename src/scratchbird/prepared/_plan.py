@@ -15,11 +15,12 @@ text) makes ``bind_values`` return None: the caller then renders literals into a
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
-from scratchbird._binary_params import _placeholders, _rewrite, _values_in_order
+from scratchbird import _binary_params
+from scratchbird._binary_params import _placeholders, _rewrite
 from scratchbird._constants import param_type_oid
-from scratchbird._impl import bincodec, literals, textparams
+from scratchbird._impl import arraybind, bincodec, literals, textparams
 from scratchbird._pure import literals as _pure_literals
 from scratchbird.errors import DataError
 
@@ -33,6 +34,9 @@ OID_BOOL, OID_INT8, OID_FLOAT8, OID_NUMERIC, OID_TEXT = (
     textparams.OID_TEXT)
 text_value = textparams.text_value
 _QMARK = _pure_literals._QMARK
+# typed here: ``_binary_params`` is annotated separately (mypy --strict, issue 12)
+_values_in_order: Callable[[str, Any, Optional[int], List[Any]], Optional[List[Any]]] = \
+    _binary_params._values_in_order
 
 
 class StatementPlan:
@@ -40,7 +44,7 @@ class StatementPlan:
     placeholders (REFERENCE 5.2: the server replaces the k-th ``?`` and every ``$n``)."""
 
     __slots__ = ("sql", "parse_sql", "style", "slot_keys", "param_count", "single",
-                 "positional")
+                 "positional", "_named_keys")
 
     def __init__(self, sql: str) -> None:
         marks, styles = _placeholders(sql)
@@ -48,7 +52,7 @@ class StatementPlan:
         style = next(iter(styles), None) if len(styles) == 1 else None
         self.style = style
         if len(styles) > 1:
-            self.slot_keys: list = []
+            self.slot_keys: List[Any] = []
             self.parse_sql = None        # mixed styles: the literal path raises the error
         elif style is None:
             self.slot_keys = []
@@ -68,6 +72,9 @@ class StatementPlan:
         # `$1..$n` each used (the per-execution fast path of ``ordered``).
         self.positional = style == _QMARK or (
             style == _pure_literals._NUMERIC and self.slot_keys == list(range(1, self.param_count + 1)))
+        # A dict is taken by these keys for ``:name`` placeholders (array bind, ``ordered``).
+        self._named_keys: Optional[Tuple[Any, ...]] = (
+            tuple(self.slot_keys) if style == _pure_literals._NAMED else None)
         # One statement only: EXECUTE runs one (REFERENCE 5.4). A ';' anywhere but at the
         # end, even one inside a string, keeps the statement on the QUERY path.
         self.single = ";" not in sql.rstrip().rstrip(";")
@@ -76,13 +83,14 @@ class StatementPlan:
     def preparable(self) -> bool:
         return self.parse_sql is not None and self.single
 
-    def ordered(self, params: Any) -> List[Any]:
+    def ordered(self, params: Any) -> Sequence[Any]:
         """The parameter values in slot order; the literal path's ProgrammingError when
         they do not fit the placeholders."""
         cls = type(params)
         if (cls is tuple or cls is list) and self.positional \
                 and len(params) == self.param_count:
-            return params                               # the common case, as it is
+            as_is: Sequence[Any] = params
+            return as_is                                # the common case, as it is
         if self.style is None:
             literals.merge_params(self.sql, params)     # raises if parameters were given
             return []
@@ -97,9 +105,20 @@ class StatementPlan:
         (``textparams.text_row``; ``exact_only``: only types whose text is exact)."""
         return textparams.text_row(self.ordered(params), exact_only)
 
+    def array_packets(self, param_sets: Sequence[Any], exact_only: bool, packet_bytes: int
+                      ) -> Optional[Tuple[Tuple[int, ...], List[bytes]]]:
+        """Array bind (REFERENCE 5.8): ``(PARSE oids, BIND packets)`` for all of
+        ``param_sets`` in one compiled call (``arraybind.encode_param_sets``: each value by
+        ``textparams``' rules, a column's OID unified over its rows), or None if a value
+        needs the literal path."""
+        return arraybind.encode_param_sets(param_sets, self.param_count, self._named_keys,
+                                           self.positional, self.ordered, exact_only,
+                                           packet_bytes)
+
     def binary_values(self, params: Any) -> Optional[Tuple[Tuple[int, ...], List[Optional[bytes]]]]:
         """``(oids, values)`` for a binary BIND, or None if a value needs the literal path."""
-        oids, data = [], []
+        oids: List[int] = []
+        data: List[Optional[bytes]] = []
         for value in self.ordered(params):
             if value is None:
                 oids.append(param_type_oid(0, 0))

@@ -16,20 +16,29 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import (TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Sequence, Tuple,
+                    cast)
 
 from scratchbird import _client_messages as cm
 from scratchbird import _constants as c
 from scratchbird._impl import arraybind, requestcodec
-from scratchbird._protocol import Response
+from scratchbird._protocol import ClientProtocol, Response, Result
 from scratchbird.prepared._cache import ServerStatement, StatementCache
-from scratchbird.prepared._plan import StatementPlan, unify_text_rows
+from scratchbird.errors import Error
+from scratchbird.prepared._plan import StatementPlan
+
+if TYPE_CHECKING:
+    from scratchbird.adapters import AdaptersMap
+    from scratchbird.connection import Connection
 
 __all__ = ["run_statement", "run_many", "run_array_bind", "describe_statement",
            "close_statement", "is_rowset_insert", "array_bind_allowed"]
 
 _CLOSE_UNNAMED_PORTAL = (c.CLOSE, cm.encode_close("P", ""))
 _SYNC = (c.SYNC, b"")
+# One parameter set as BIND takes it: (PARSE oids, values, formats).
+Encoded = Tuple[Tuple[int, ...], List[Optional[bytes]], Tuple[int, ...]]
+Message = Tuple[int, bytes]
 # Pipelined writes (and array-bind packets) stay well under the 64 MiB frame limit and
 # the server's 4 MiB per stored portal (REFERENCE 5 "Limits").
 BATCH_BYTES = 4 << 20
@@ -45,28 +54,30 @@ _MARKER_ITEM = re.compile(r"\s*\$[0-9]+\s*\Z")
 def is_rowset_insert(plan: StatementPlan) -> bool:
     if not plan.preparable or not plan.param_count:
         return False
-    m = _ROWSET_INSERT.match(plan.parse_sql)
-    return bool(m) and all(_MARKER_ITEM.match(item) for item in m.group(1).split(","))
+    m = _ROWSET_INSERT.match(cast(str, plan.parse_sql))     # preparable: not None
+    return m is not None and all(_MARKER_ITEM.match(item) for item in m.group(1).split(","))
 
 
-def array_bind_allowed(conn) -> bool:
+def array_bind_allowed(conn: Connection) -> bool:
     """Array bind needs feature 16 granted in a P1 session (REFERENCE 5.8)."""
-    proto = conn._proto
+    proto = cast(ClientProtocol, conn._proto)        # open connections have one
     return proto.layout == "p1" and bool(proto.negotiated_features & c.FEATURE_ARRAY_BIND)
 
 
-def _is_lost_statement(error) -> bool:
+def _is_lost_statement(error: Optional[Error]) -> bool:
     # REFERENCE 5 "Limits" and 12.B.6: BIND to a statement the server no longer has.
     return (error is not None and error.sqlstate == "08P01"
             and (error.message or "").startswith("invalid BIND payload"))
 
 
-def _execute_message(conn) -> Tuple[int, bytes]:
+def _execute_message(conn: Connection) -> Message:
     return (c.EXECUTE, cm.encode_execute("", 0, 1 if conn._autocommit else None))
 
 
-def _send(conn, messages, row_limit, raw_text, adapters, timeout=None) -> Response:
-    response = conn._request(lambda proto: proto.pipeline_frames(
+def _send(conn: Connection, messages: List[Message], row_limit: Optional[int],
+          raw_text: Optional[bool], adapters: Optional[AdaptersMap],
+          timeout: Optional[float] = None) -> Response:
+    response: Response = conn._request(lambda proto: proto.pipeline_frames(
         messages, raw_text=raw_text, adapters=adapters or conn.adapters), row_limit,
         timeout=timeout or conn._params.statement_timeout)
     if not conn._autocommit:
@@ -74,18 +85,19 @@ def _send(conn, messages, row_limit, raw_text, adapters, timeout=None) -> Respon
     return response
 
 
-def _closes(cache: StatementCache) -> List[Tuple[int, bytes]]:
+def _closes(cache: StatementCache) -> List[Message]:
     return [(c.CLOSE, cm.encode_close("S", name)) for name in cache.take_pending_closes()]
 
 
-def _parse(cache: StatementCache, stmt: ServerStatement, oids) -> Tuple[int, bytes]:
+def _parse(cache: StatementCache, stmt: ServerStatement, oids: Sequence[int]) -> Message:
     cache.prepares += 1
-    return (c.PARSE, cm.encode_parse(stmt.name, stmt.plan.parse_sql, oids))
+    return (c.PARSE, cm.encode_parse(stmt.name, cast(str, stmt.plan.parse_sql), oids))
 
 
-def encode_values(conn, plan: StatementPlan, params: Any):
+def encode_values(conn: Connection, plan: StatementPlan, params: Any) -> Optional[Encoded]:
     """``(oids, values, formats)`` for one parameter set, or None for the literal path."""
-    if conn._proto.negotiated_features & c.FEATURE_BINARY_VALUES:     # proto.binary_values
+    proto = cast(ClientProtocol, conn._proto)
+    if proto.negotiated_features & c.FEATURE_BINARY_VALUES:     # proto.binary_values
         encoded = plan.binary_values(params)
         formats: Tuple[int, ...] = (1,)
     else:
@@ -97,7 +109,7 @@ def encode_values(conn, plan: StatementPlan, params: Any):
     return oids, values, formats if oids else ()
 
 
-def _bind_head(stmt: ServerStatement, formats) -> bytes:
+def _bind_head(stmt: ServerStatement, formats: Tuple[int, ...]) -> bytes:
     head = stmt.bind_heads.get(formats)
     if head is None:
         head = cm.lpstr("") + cm.lpstr(stmt.name) + struct.pack(f"<H{len(formats)}H", len(formats), *formats)
@@ -105,11 +117,13 @@ def _bind_head(stmt: ServerStatement, formats) -> bytes:
     return head
 
 
-def _send_bind(conn, cache: StatementCache, stmt: ServerStatement, values, formats,
-               row_limit, raw_text, adapters, timeout=None) -> Response:
+def _send_bind(conn: Connection, cache: StatementCache, stmt: ServerStatement,
+               values: List[Optional[bytes]], formats: Tuple[int, ...],
+               row_limit: Optional[int], raw_text: Optional[bool],
+               adapters: Optional[AdaptersMap], timeout: Optional[float] = None) -> Response:
     """The common case, a parsed statement and nothing else to send: its request in one
     compiled call (``requestcodec.bind_request``) around the session's constant frames."""
-    proto = conn._proto
+    proto = cast(ClientProtocol, conn._proto)
     key = (proto.session_id, conn._autocommit)
     frames = cache.request_frames.get(key)
     if frames is None:
@@ -118,7 +132,7 @@ def _send_bind(conn, cache: StatementCache, stmt: ServerStatement, values, forma
         cache.request_frames[key] = frames
     head = stmt.bind_heads.get(formats) or _bind_head(stmt, formats)
     request = requestcodec.bind_request(frames[0], proto.session_id, head, values, frames[1])
-    response = conn._request(lambda p: p.prebuilt_request(
+    response: Response = conn._request(lambda p: p.prebuilt_request(
         request, raw_text=raw_text, adapters=adapters or conn.adapters), row_limit,
         timeout=timeout or conn._params.statement_timeout)
     if not conn._autocommit:
@@ -126,7 +140,8 @@ def _send_bind(conn, cache: StatementCache, stmt: ServerStatement, values, forma
     return response
 
 
-def _reuse_types(stmt: ServerStatement, oids, values):
+def _reuse_types(stmt: ServerStatement, oids: Tuple[int, ...],
+                 values: Sequence[Optional[bytes]]) -> Tuple[int, ...]:
     """The statement's parsed types when these values fit them: a NULL is NULL under any
     type, so a NULL where the parse had a type needs no new PARSE."""
     parsed = stmt.oids
@@ -138,8 +153,9 @@ def _reuse_types(stmt: ServerStatement, oids, values):
     return parsed
 
 
-def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *,
-                  row_limit: Optional[int] = None, raw_text=None, adapters=None,
+def run_statement(conn: Connection, cache: StatementCache, stmt: ServerStatement,
+                  encoded: Encoded, *, row_limit: Optional[int] = None,
+                  raw_text: Optional[bool] = None, adapters: Optional[AdaptersMap] = None,
                   timeout: Optional[float] = None) -> Response:
     """BIND and EXECUTE ``stmt`` once (PARSE first when it is not parsed with these
     types). A BIND the server refuses because it lost the statement is sent again once,
@@ -151,7 +167,8 @@ def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *
         parsed = stmt.oids != oids
         # (cache._pending_close and proto._compressor: the properties has_pending_closes
         # and compressing, read directly on this per-lookup path)
-        if not parsed and not cache._pending_close and conn._proto._compressor is None:
+        if not parsed and not cache._pending_close \
+                and cast(ClientProtocol, conn._proto)._compressor is None:
             response = _send_bind(conn, cache, stmt, values, formats, row_limit, raw_text,
                                   adapters, timeout)
         else:
@@ -180,9 +197,10 @@ def run_statement(conn, cache: StatementCache, stmt: ServerStatement, encoded, *
     return response
 
 
-def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: Sequence,
-             *, raw_text=None, adapters=None,
-             collect: Optional[list] = None) -> Tuple[int, Optional[Response]]:
+def run_many(conn: Connection, cache: StatementCache, stmt: ServerStatement,
+             encoded_rows: Sequence[Encoded], *, raw_text: Optional[bool] = None,
+             adapters: Optional[AdaptersMap] = None,
+             collect: Optional[List[Result]] = None) -> Tuple[int, Optional[Response]]:
     """BIND + EXECUTE per parameter set, pipelined in batches of about BATCH_BYTES.
     Rows of one OID signature share a PARSE. Returns ``(rows affected, last response)``;
     the response of a failed batch comes back with its error set."""
@@ -214,17 +232,19 @@ def run_many(conn, cache: StatementCache, stmt: ServerStatement, encoded_rows: S
     return total, last
 
 
-def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows: Sequence,
-                   *, raw_text=None, adapters=None,
-                   collect: Optional[list] = None) -> Tuple[int, Optional[Response]]:
+def run_array_bind(conn: Connection, cache: StatementCache, stmt: ServerStatement,
+                   encoded: Tuple[Tuple[int, ...], List[bytes]], *,
+                   raw_text: Optional[bool] = None, adapters: Optional[AdaptersMap] = None,
+                   collect: Optional[List[Result]] = None) -> Tuple[int, Optional[Response]]:
     """executemany of a prepared rowset INSERT by array bind (REFERENCE 5.8, capture 16):
     PARSE once, then per packet of rows ``CLOSE 'P' "", BIND packet, EXECUTE ""``, and
-    SYNC per write. ``text_rows`` are ``(oids, texts)`` from ``StatementPlan.text_values``.
+    SYNC per write. ``encoded`` is ``(oids, packets)`` from
+    ``StatementPlan.array_packets``.
 
     The packet names no statement: the server picks the only prepared rowset INSERT of
     the packet's width. Other such statements the driver keeps are closed first (they are
     parsed again at their next use)."""
-    oids, rows = unify_text_rows(text_rows)
+    oids, packets = encoded
     width = stmt.plan.param_count
     head = _closes(cache)
     # the unnamed statement may hold a rowset INSERT of the same width too (a binary
@@ -238,7 +258,7 @@ def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows
     stmt.oids = None
     execute = _execute_message(conn)
     total, last = 0, None
-    for batch in _writes(_packets(rows, width)):
+    for batch in _writes(packets):
         messages = head
         for payload in batch:
             messages += [_CLOSE_UNNAMED_PORTAL, (c.BIND, payload), execute]
@@ -254,21 +274,10 @@ def run_array_bind(conn, cache: StatementCache, stmt: ServerStatement, text_rows
     return total, last
 
 
-def _packets(rows, width: int):
-    """Array-bind payloads of about PACKET_BYTES each."""
-    start, size = 0, 0
-    for index, row in enumerate(rows):
-        size += 8 + sum(16 + (0 if v is None else len(v)) for v in row)
-        if size >= PACKET_BYTES:
-            yield arraybind.encode_array_bind(rows[start:index + 1], width)
-            start, size = index + 1, 0
-    if start < len(rows):
-        yield arraybind.encode_array_bind(rows[start:], width)
-
-
-def _writes(packets):
+def _writes(packets: Iterable[bytes]) -> Iterator[List[bytes]]:
     """Packets grouped into writes of about BATCH_BYTES."""
-    batch, size = [], 0
+    batch: List[bytes] = []
+    size = 0
     for payload in packets:
         batch.append(payload)
         size += len(payload)
@@ -279,7 +288,7 @@ def _writes(packets):
         yield batch
 
 
-def describe_statement(conn, cache: StatementCache, stmt: ServerStatement) -> Response:
+def describe_statement(conn: Connection, cache: StatementCache, stmt: ServerStatement) -> Response:
     """PARSE (types left to the server) + DESCRIBE 'S' + SYNC: the parameter count and
     types (REFERENCE 5.3: PARAMETER_DESCRIPTION only, never a ROW_DESCRIPTION)."""
     messages = _closes(cache)
@@ -289,7 +298,7 @@ def describe_statement(conn, cache: StatementCache, stmt: ServerStatement) -> Re
     return response
 
 
-def close_statement(conn, cache: StatementCache, stmt: ServerStatement) -> None:
+def close_statement(conn: Connection, cache: StatementCache, stmt: ServerStatement) -> None:
     """CLOSE 'S' + SYNC (REFERENCE 5.5: always CLOSE_COMPLETE)."""
     cache.live.pop(stmt.name, None)
     stmt.oids = None

@@ -2,12 +2,17 @@
 cursor calls to run a statement the prepared way."""
 from __future__ import annotations
 
-from typing import Any, Iterable, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, List, Optional, Sequence, Tuple, cast
 
+from scratchbird._protocol import ClientProtocol, Response, Result
 from scratchbird.errors import InterfaceError, ProgrammingError
 from scratchbird.prepared import _runner
 from scratchbird.prepared._cache import ServerStatement, StatementCache
 from scratchbird.prepared._plan import StatementPlan
+
+if TYPE_CHECKING:
+    from scratchbird.connection import Connection
+    from scratchbird.cursor import Cursor
 
 __all__ = ["PreparedStatement", "execute_cached", "array_bind_candidate", "executemany_array"]
 
@@ -25,7 +30,7 @@ class PreparedStatement:
     ``execute`` prepares it again and retries once, transparently.
     """
 
-    def __init__(self, connection, sql: str, name: Optional[str] = None) -> None:
+    def __init__(self, connection: Connection, sql: str, name: Optional[str] = None) -> None:
         cache: StatementCache = connection.statement_cache
         plan = StatementPlan(sql)
         if not plan.preparable:
@@ -58,7 +63,7 @@ class PreparedStatement:
         if self.connection.closed:
             raise InterfaceError("the connection is closed")
 
-    def execute(self, parameters: Any = None, *, cursor=None):
+    def execute(self, parameters: Any = None, *, cursor: Optional[Cursor] = None) -> Cursor:
         """BIND + EXECUTE (+ PARSE when the server lost it); returns the cursor holding
         the result. A value that cannot be bound (an ``SqlLiteral``, a tuple for an IN
         list) runs this SQL with rendered literals instead."""
@@ -77,13 +82,15 @@ class PreparedStatement:
                 adapters=cur.adapters)
         return _deliver(cur, response)
 
-    def executemany(self, seq_of_parameters: Iterable[Any], *, cursor=None):
+    def executemany(self, seq_of_parameters: Iterable[Any], *,
+                    cursor: Optional[Cursor] = None) -> Cursor:
         """Run once per parameter set: by array bind for a rowset INSERT when the server
         granted it (REFERENCE 5.8), else BIND + EXECUTE per set, pipelined."""
         self._check()
         cur = cursor if cursor is not None else self.connection.cursor()
         cur._check()
-        param_sets = [cur.adapters.dump_params(p) for p in seq_of_parameters]
+        param_sets = [cur.adapters.dump_params(p) for p in seq_of_parameters] \
+            if cur.adapters._dumpers else list(seq_of_parameters)
         with self.connection._lock:
             self._cache.live.setdefault(self.name, self._statement)
             done = _run_many(self.connection, self._cache, self._statement, param_sets, cur)
@@ -107,14 +114,15 @@ class PreparedStatement:
         self.close()
 
 
-def _deliver(cur, response):
+def _deliver(cur: Cursor, response: Response) -> Cursor:
     cur._load(response)
     if response.done and response.error is not None:
         raise response.error
     return cur
 
 
-def _finish_many(cur, total: int, last, sql: str = "", results=()) -> None:
+def _finish_many(cur: Cursor, total: int, last: Optional[Response], sql: str = "",
+                 results: Sequence[Result] = ()) -> None:
     if last is not None and last.error is not None:
         cur._load(last)
         raise last.error
@@ -125,7 +133,7 @@ def _finish_many(cur, total: int, last, sql: str = "", results=()) -> None:
         cur.lastrowid = last.results[-1].last_insert_id or None
 
 
-def _many_report(cur, sql: str, results) -> Optional[dict]:
+def _many_report(cur: Cursor, sql: str, results: Sequence[Result]) -> Optional[Dict[str, Any]]:
     """The server's report rows of every EXECUTE (INSERT status rows, REFERENCE 12.A.3),
     combined as the batched executemany combines them (docs/protocol.md 5.2)."""
     if not sql or not results:
@@ -145,33 +153,36 @@ def _many_report(cur, sql: str, results) -> Optional[dict]:
     return _shapes.combined_report(shaped, rows_of, names_of) if shaped else None
 
 
-def _run_many(conn, cache, stmt: ServerStatement, param_sets, cur):
+def _run_many(conn: Connection, cache: StatementCache, stmt: ServerStatement,
+              param_sets: Sequence[Any], cur: Cursor) -> Optional[bool]:
     """executemany on ``stmt``: True when done, None when a value needs the literal path."""
     if not param_sets:
         _finish_many(cur, 0, None)
         return True
     plan = stmt.plan
     if _runner.array_bind_allowed(conn) and _runner.is_rowset_insert(plan):
-        exact = conn._proto.binary_values
-        rows = [plan.text_values(p, exact) for p in param_sets]
-        if all(row is not None for row in rows):
-            results: list = []
-            total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
+        exact = cast(ClientProtocol, conn._proto).binary_values
+        packed = plan.array_packets(param_sets, exact, _runner.PACKET_BYTES)
+        if packed is not None:
+            results: List[Result] = []
+            total, last = _runner.run_array_bind(conn, cache, stmt, packed,
+                                                 raw_text=cur._raw_text,
                                                  adapters=cur.adapters, collect=results)
             _finish_many(cur, total, last, plan.sql, results)
             return True
     encoded = [_runner.encode_values(conn, plan, p) for p in param_sets]
     if any(e is None for e in encoded):
         return None
-    results: list = []
-    total, last = _runner.run_many(conn, cache, stmt, encoded, raw_text=cur._raw_text,
+    results = []
+    total, last = _runner.run_many(conn, cache, stmt, cast(List[_runner.Encoded], encoded),
+                                   raw_text=cur._raw_text,
                                    adapters=cur.adapters, collect=results)
     _finish_many(cur, total, last, plan.sql, results)
     return True
 
 
-def execute_cached(cur, sql: str, params: Any, prepare: Optional[bool],
-                   timeout: Optional[float] = None):
+def execute_cached(cur: Cursor, sql: str, params: Any, prepare: Optional[bool],
+                   timeout: Optional[float] = None) -> Optional[Response]:
     """``cursor.execute`` through the statement cache: the Response when the statement
     ran prepared, None when it goes the QUERY way (not due yet, not preparable, or a
     value that needs literals). ``params`` are already dumped by the cursor's adapters."""
@@ -205,7 +216,7 @@ def execute_cached(cur, sql: str, params: Any, prepare: Optional[bool],
     return response
 
 
-def array_bind_candidate(cur, sql: str) -> bool:
+def array_bind_candidate(cur: Cursor, sql: str) -> bool:
     """Whether ``cursor.executemany(sql, ...)`` may go by array bind: feature 16 granted
     and ``sql`` a prepared rowset INSERT (REFERENCE 5.1, 5.8)."""
     conn = cur.connection
@@ -216,7 +227,7 @@ def array_bind_candidate(cur, sql: str) -> bool:
     return _runner.is_rowset_insert(plan)
 
 
-def executemany_array(cur, sql: str, param_sets) -> bool:
+def executemany_array(cur: Cursor, sql: str, param_sets: Sequence[Any]) -> bool:
     """``cursor.executemany`` by array bind (check ``array_bind_candidate`` first);
     False when a value needs the literal path: then the batched path runs instead."""
     conn = cur.connection
@@ -226,17 +237,17 @@ def executemany_array(cur, sql: str, param_sets) -> bool:
     with conn._lock:
         plan, entry = cache.plan(sql)
         # Binary sessions keep their exact binary path for types whose text is lossy.
-        exact = conn._proto.binary_values
-        rows = [plan.text_values(p, exact) for p in param_sets]
-        if any(row is None for row in rows):
+        exact = cast(ClientProtocol, conn._proto).binary_values
+        packed = plan.array_packets(param_sets, exact, _runner.PACKET_BYTES)
+        if packed is None:
             return False
         if entry is None:
             stmt = ServerStatement(cache.new_name(), plan)
             cache.live[stmt.name] = stmt
         else:
             stmt = cache.statement_for(entry)
-        results: list = []
-        total, last = _runner.run_array_bind(conn, cache, stmt, rows, raw_text=cur._raw_text,
+        results: List[Result] = []
+        total, last = _runner.run_array_bind(conn, cache, stmt, packed, raw_text=cur._raw_text,
                                              adapters=cur.adapters, collect=results)
         if entry is None:
             cache.forget(stmt)
