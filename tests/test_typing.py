@@ -48,9 +48,6 @@ def _errors_under(report: str, prefix: str) -> list[str]:
 
 
 @static_only_once
-@pytest.mark.xfail(reason="issue 12: the rest of src/scratchbird is being annotated on other "
-                          "branches; the coordinator removes this mark after merging them",
-                   strict=False)
 def test_package_passes_mypy_strict(mypy_report: str) -> None:
     errors = _errors_under(mypy_report, PACKAGE + "/")
     assert not errors, f"{len(errors)} mypy --strict errors in {PACKAGE}:\n{mypy_report}"
