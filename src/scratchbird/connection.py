@@ -23,6 +23,7 @@ from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
 from scratchbird._transport import ByteTransport, attempts, open_transport
 from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
+from scratchbird.cursor import Cursor
 from scratchbird.lifecycle import LifecycleMixin, RequestControl
 from scratchbird.transactions import TransactionMixin
 from scratchbird.notify import NotifyMixin
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from scratchbird._connection_host import MakeFrame
-    from scratchbird.cursor import Cursor
     from scratchbird.prepared import PreparedStatement, StatementCache
     from scratchbird.transactions._block import Transaction
 
@@ -370,7 +370,6 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         of reading whole results at ``execute()`` (constant memory for huge results);
         ``report_rows=True`` shows the server's report rows (DDL catalog row, INSERT
         status row) as result sets instead of ``server_report`` (default: the connection's)."""
-        from scratchbird.cursor import Cursor
         self._check_open()
         return Cursor(self, raw_text=raw_text, stream=stream, report_rows=report_rows)
 
