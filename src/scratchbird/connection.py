@@ -23,7 +23,6 @@ from scratchbird.adapters import AdaptersMap, adapters as _global_adapters
 from scratchbird._transport import ByteTransport, attempts, open_transport
 from scratchbird.errors import (AuthenticationError, ConnectionLost, Error, InterfaceError,
                                 OperationalError, ProgrammingError, ProtocolError)
-from scratchbird.cursor import Cursor
 from scratchbird.lifecycle import LifecycleMixin, RequestControl
 from scratchbird.transactions import TransactionMixin
 from scratchbird.notify import NotifyMixin
@@ -33,8 +32,12 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from scratchbird._connection_host import MakeFrame
+    from scratchbird.cursor import Cursor
     from scratchbird.prepared import PreparedStatement, StatementCache
     from scratchbird.transactions._block import Transaction
+else:
+    # imported once, not per cursor() (the type checker keeps its own import order)
+    from scratchbird.cursor import Cursor
 
 __all__ = ["Connection", "connect"]
 

@@ -251,7 +251,8 @@ class Cursor:
         """Decide what the current result is to the user (``_shapes``)."""
         result = self._result
         assert result is not None and self._response is not None   # _select() has a result
-        statement = self._statement()
+        statements = self._statements
+        statement = statements[0] if len(statements) == 1 else self._statement()
         if (not result.complete and result.description is not None and not self.report_rows
                 and _shapes.is_report_candidate(statement, result.description)):
             while self._more_coming():      # a report is one row (or a few): read it whole
