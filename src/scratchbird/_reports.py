@@ -16,7 +16,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, List, Optional, Sequence, Tuple
 
-__all__ = ["ReportShape", "REPORT_SHAPES", "match_report", "summarise_report"]
+__all__ = ["ReportShape", "REPORT_SHAPES", "names_never_report", "match_report",
+           "summarise_report"]
 
 # DDL catalog rows (REFERENCE 12.B.3 "DDL catalog rows"; captures 05 and 19).
 _DDL_TAIL = (
@@ -66,6 +67,13 @@ REPORT_SHAPES: List[ReportShape] = [
     ReportShape("transaction_characteristics", frozenset({"SET"}), TRANSACTION_COLUMNS, _SET_TAG),
     ReportShape("session_characteristics", frozenset({"SET"}), SESSION_COLUMNS, _SET_TAG),
 ]
+
+
+def names_never_report(columns: Sequence[str]) -> bool:
+    """True when no report shape has these column names: then ``match_report`` is None
+    whatever the keyword and tag (the shaping of a plain result skips it)."""
+    names = tuple(columns)
+    return all(names != shape.columns for shape in REPORT_SHAPES)
 
 
 def match_report(keyword: str, columns: Sequence[str], tag: Optional[str]) -> Optional[ReportShape]:

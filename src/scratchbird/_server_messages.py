@@ -242,6 +242,8 @@ class RowDescription:
     result_set_kind: int = 0
     # the PEP 249 description, built once (descriptions are reused for repeated statements)
     dbapi: Optional[Tuple[DescriptionItem, ...]] = field(default=None, repr=False, compare=False)
+    # True when its column names are no report's (_reports.names_never_report), found once
+    report_free: Optional[bool] = field(default=None, repr=False, compare=False)
 
 
 def encode_row_description_legacy(columns: Sequence[Column]) -> bytes:

@@ -119,7 +119,10 @@ def shape_result(result: Result, statement: Statement, report_rows: bool,
     """How ``result`` (a ``_protocol.Result``) appears to the user."""
     rd = result.description
     if rd is not None:
-        if not report_rows:
+        free = rd.report_free
+        if free is None:                # once per description (it is kept, _protocol)
+            free = rd.report_free = _reports.names_never_report(_names(rd))
+        if not report_rows and not free:
             names = _names(rd)
             shape = _reports.match_report(statement.keyword, names, result.tag)
             if shape is not None:

@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from scratchbird.cursor import Cursor
     from scratchbird.prepared import PreparedStatement, StatementCache
     from scratchbird.transactions._block import Transaction
+else:
+    # imported once, not per cursor() (the type checker keeps its own import order)
+    from scratchbird.cursor import Cursor
 
 __all__ = ["Connection", "connect"]
 
@@ -370,7 +373,6 @@ class Connection(TransactionMixin, LifecycleMixin, NotifyMixin):
         of reading whole results at ``execute()`` (constant memory for huge results);
         ``report_rows=True`` shows the server's report rows (DDL catalog row, INSERT
         status row) as result sets instead of ``server_report`` (default: the connection's)."""
-        from scratchbird.cursor import Cursor
         self._check_open()
         return Cursor(self, raw_text=raw_text, stream=stream, report_rows=report_rows)
 

@@ -99,9 +99,20 @@ class Cursor:
         the statement cache decide (``prepare_threshold``, see scratchbird.prepared)."""
         self._check()
         self._statements = split_statements(operation)
+        row_limit = self.itersize if self.stream else None
+        if parameters is None and prepare is None:
+            # Nothing to dump, bind or merge, and the statement cache never auto-prepares
+            # a statement without parameters (prepared.execute_cached): the text goes as
+            # a QUERY. The common case (`SELECT 1`), so it skips the steps below.
+            response = self.connection._execute_sql(
+                operation, row_limit, raw_text=self._raw_text, adapters=self.adapters,
+                timeout=timeout, log_sql=operation, row_sink=self._row_sink)
+            self._load(response)
+            if response.done and response.error is not None:
+                raise response.error
+            return self
         log_params = parameters
         parameters = self.adapters.dump_params(parameters)
-        row_limit = self.itersize if self.stream else None
         if prepare is not False and self._row_sink is None:   # columnar requests go unprepared
             response = execute_cached(self, operation, parameters, prepare, timeout)
             if response is not None:
@@ -241,7 +252,8 @@ class Cursor:
         """Decide what the current result is to the user (``_shapes``)."""
         result = self._result
         assert result is not None and self._response is not None   # _select() has a result
-        statement = self._statement()
+        statements = self._statements
+        statement = statements[0] if len(statements) == 1 else self._statement()
         if (not result.complete and result.description is not None and not self.report_rows
                 and _shapes.is_report_candidate(statement, result.description)):
             while self._more_coming():      # a report is one row (or a few): read it whole
@@ -262,6 +274,8 @@ class Cursor:
         """The statement the current result answers (``_shapes.align_statements``)."""
         response = self._response
         assert response is not None         # there is a current result
+        if len(self._statements) == 1:      # every result answers it (align_statements)
+            return self._statements[0]
         return _shapes.align_statements(self._statements, response.results, response.done,
                                         response.error is not None)[self._index]
 

@@ -76,9 +76,10 @@ class RequestControl:
     def finished(self, response: Optional[Response]) -> None:
         """The request's READY was read: stop its timers; name a timeout in its error."""
         self.running = False
-        self._stop_timers()
+        if self._timers:
+            self._stop_timers()
         error = response.error if response is not None else None
-        if (response is not None and isinstance(error, QueryCanceledError) and self._cancelled == self.serial
+        if (error is not None and response is not None and isinstance(error, QueryCanceledError) and self._cancelled == self.serial
                 and self._reason == "timeout"):
             response.error = QueryCanceledError(
                 f"statement timeout ({self._timeout:g} s) expired; the server cancelled the "
