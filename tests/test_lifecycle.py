@@ -156,6 +156,27 @@ def test_cancel_reply_is_consumed_by_the_next_request(any_conn):
     assert any_conn.is_valid()
 
 
+def test_cancel_sent_with_its_query_in_one_write(any_conn, profile):
+    """A CANCEL that reaches the server in the same read as its QUERY waits in the
+    server's frame buffer, not in the socket: the full dev server must still see it while
+    DuckDB runs (under load the client's two writes often arrive together)."""
+    if profile == "sbsql":
+        pytest.skip("today's server cannot interrupt a statement (REFERENCE 7.2, 12.A.10)")
+    proto, transport = any_conn._proto, any_conn._transport
+    transport.send(proto.query_frame(LONG_QUERY)
+                   + proto.cancel_frame(uuid.uuid4().bytes, proto.session_id))
+    transport.settimeout(HANG_GUARD)
+    response = None
+    while response is None:
+        response = proto.receive(transport.recv())
+    transport.settimeout(None)
+    assert response.done and response.error is not None
+    assert response.error.sqlstate == "57014", response.error
+    # the CANCEL's own reply is consumed by the next request; the connection is in step
+    assert any_conn.execute("SELECT 11").fetchall() == [(11,)]
+    assert any_conn._proto.cancel_outcomes[-1].outcome_class == "user_statement_cancelled"
+
+
 def test_cancel_from_another_thread(any_conn, profile, transport):
     if profile == "sbsql" and transport == "plain":
         pytest.skip("the sbsql close path costs 5 s: run once per profile/transport pair "

@@ -114,11 +114,11 @@ class Cursor:
         log_params = parameters
         parameters = self.adapters.dump_params(parameters)
         if prepare is not False and self._row_sink is None:   # columnar requests go unprepared
-            response = execute_cached(self, operation, parameters, prepare, timeout)
-            if response is not None:
-                self._load(response)
-                if response.done and response.error is not None:
-                    raise response.error
+            cached = execute_cached(self, operation, parameters, prepare, timeout)
+            if cached is not None:
+                self._load(cached)
+                if cached.done and cached.error is not None:
+                    raise cached.error
                 return self
         plan = None
         if parameters is not None and self.connection.binary_values:

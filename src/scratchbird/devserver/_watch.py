@@ -40,6 +40,9 @@ log = logging.getLogger("scratchbird.devserver")
 POLL_SECONDS = 0.05
 _SELECT_SECONDS = 0.02
 _RECV = 256 * 1024
+#: a cancelled step still running is interrupted again this often: DuckDB drops an
+#: interrupt that lands just before its statement starts (it resets the flag there)
+_REINTERRUPT_SECONDS = 0.1
 _END = object()
 #: queued in place of frames when the bytes read during a step broke framing
 BAD_INPUT = object()
@@ -56,6 +59,8 @@ class RequestWatch:
         self._active = 0            # id of the running step, 0 between steps
         self._steps = 0
         self._busy = threading.Event()   # a request is being served
+        self._cancelled_step = 0    # the step a CANCEL interrupted, while it runs on
+        self._next_interrupt = 0.0
         self._stopped = False
         self._thread: Optional[threading.Thread] = None
 
@@ -123,7 +128,16 @@ class RequestWatch:
     def _watch(self, step: int) -> None:
         session = self.session
         sock = session.sock
+        with self.sock_lock:
+            if self._active != step:
+                return
+            # Frames the session read with the request's own bytes (a CANCEL sent right
+            # after its QUERY can arrive in the same recv) wait in its reader, not in the
+            # socket: take them first, or such a CANCEL is seen only after the request.
+            self._take(b"")
         while self._active == step and not self._stopped:
+            if self._cancelled_step == step and time.monotonic() >= self._next_interrupt:
+                self._interrupt()       # again: the first may have come too early
             with self.sock_lock:
                 if self._active != step:
                     return
@@ -148,7 +162,8 @@ class RequestWatch:
     def _take(self, data: bytes) -> None:
         """Move the complete frames out of the session's reader into its queue."""
         session = self.session
-        session.reader.feed(data)
+        if data:
+            session.reader.feed(data)
         while True:
             try:
                 frame = session.reader.next_frame()
@@ -160,9 +175,11 @@ class RequestWatch:
             session._held.append(frame)
             if frame.msg_type == C.CANCEL and self.interrupt_on_cancel:
                 log.debug("%s: CANCEL during a request; interrupting the engine", session.peer)
+                self._cancelled_step = self._active
                 self._interrupt()
 
     def _interrupt(self) -> None:
+        self._next_interrupt = time.monotonic() + _REINTERRUPT_SECONDS
         es = self.session.es
         if es is not None:
             es.interrupt()
