@@ -28,8 +28,9 @@ def copy_method(pd_table: Any, conn: Any, keys: List[str],
     load = getattr(dbapi_conn, "load", None)
     if load is None:
         raise NotSupportedError(
-            "copy_method needs Connection.load (COPY FROM STDIN), which this driver version "
-            "does not have; use to_sql's default method instead")
+            "copy_method needs scratchbird's Connection.load (COPY FROM STDIN), and this "
+            "connection has none (is the engine a scratchbird:// one?); use to_sql's default "
+            "method instead")
     table = pd_table.name if not pd_table.schema else f"{pd_table.schema}.{pd_table.name}"
     rows = [tuple(row) for row in data_iter]
     result = load(table, rows, columns=list(keys))
