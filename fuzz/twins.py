@@ -38,7 +38,8 @@ def twins(name: str):
 
 class use_impl:
     """Point the modules that bound ``scratchbird._impl``'s choice at import time
-    (``_protocol``, ``_mixed_rows``) at one twin for the duration of a ``with`` block,
+    (``_protocol``, ``_mixed_rows``; the response reader too) at one twin for the
+    duration of a ``with`` block,
     so one process can replay a conversation through both implementations."""
 
     _BOUND = ("scratchbird._protocol", "scratchbird._mixed_rows")
@@ -53,9 +54,20 @@ class use_impl:
             module = importlib.import_module(modname)
             for name in self._NAMES:
                 if hasattr(module, name):
-                    self.saved.append((module, name, getattr(module, name)))
-                    setattr(module, name, twins(name)[self.index])
+                    self._swap(module, name, twins(name)[self.index])
+        # the response reader's twin, and the names _protocol bound from it at import
+        protocol = importlib.import_module("scratchbird._protocol")
+        reader = twins("responsecodec")[self.index]
+        self._swap(protocol, "responsecodec", reader)
+        for name, value in (("Result", reader.Result), ("Response", reader.Response),
+                            ("_scan_response", reader.scan_response),
+                            ("_SCAN_STOP", reader.SCAN_STOP)):
+            self._swap(protocol, name, value)
         return self
+
+    def _swap(self, module, name, value) -> None:
+        self.saved.append((module, name, getattr(module, name)))
+        setattr(module, name, value)
 
     def __exit__(self, *exc):
         for module, name, value in reversed(self.saved):

@@ -6,10 +6,8 @@ from; fuzz/corpus/<name>/ holds them written out). Modules are named here as str
 and imported only inside the fuzz process, after libFuzzer has started, so that the
 instrumented extensions and atheris's bytecode instrumentation both see them.
 
-Hook for later surfaces (COPY encoders, array-bind encoders, issues 9a and 10): add a
-module with ``one_input``/``seeds`` whose ``one_input`` encodes the fuzzed rows with the
-driver's encoder and decodes them with the dev server's decoder (round trip), then
-register it here. ``tests/test_fuzz_harnesses.py`` picks every entry up automatically.
+A new surface (the COPY encoders, say) gets a module with ``one_input``/``seeds``,
+registered here. ``tests/test_fuzz_harnesses.py`` picks every entry up automatically.
 """
 from __future__ import annotations
 
@@ -32,6 +30,7 @@ HARNESSES = {
     "scram": ("fuzz.harnesses.scram", None),
     "zstd": ("fuzz.harnesses.zstd", None),
     "placeholders": ("fuzz.harnesses.placeholders", None),
+    "array_bind": ("fuzz.harnesses.array_bind", None),
 }
 
 

@@ -4,8 +4,11 @@ Input: byte 0 configures the session (bit 0: legacy STARTUP layout; bit 1: strea
 reads with a row limit of ``1 + (byte >> 4)``; bits 2-3 with bits 4-7: chunk sizes), the
 rest is everything the server sends. Seeds are the server side of the recorded real-server
 conversations (fuzz/corpus/protocol/, from /work/shared/sbwp/captures). The same bytes go
-through a protocol built on the pure twins and one built on the compiled twins; both must
-produce the same events and the same errors, and only scratchbird.errors.Error escapes.
+through a protocol built on the pure twins and one built on the compiled twins, each read
+two ways: ``feed`` + ``read_response``, and ``receive`` per chunk as connection.py reads
+(the compiled response reader, ``responsecodec``, with its fall-back to read_response).
+All four must produce the same events and the same errors, and only
+scratchbird.errors.Error escapes.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ def _event(response):
             None if error is None else type(error).__name__, response.pong, response.done)
 
 
-def _converse(data: bytes, impl: str):
+def _converse(data: bytes, impl: str, via_receive: bool = False):
     from scratchbird._protocol import ClientProtocol
 
     config, stream = data[0], data[1:]
@@ -56,12 +59,18 @@ def _converse(data: bytes, impl: str):
             return events, "end"
         proto.query_frame("SELECT 1")
         while True:
-            response = proto.read_response(row_limit)
-            if response is None:
+            if via_receive and proto.reader.buffered == 0:
+                response = None         # connection._read: receive what arrives next
+            else:
+                response = proto.read_response(row_limit)
+            while response is None:
                 if not chunks:
                     return events, "request unfinished"
-                proto.feed(chunks.pop())
-                continue
+                if via_receive:
+                    response = proto.receive(chunks.pop(), row_limit)
+                else:
+                    proto.feed(chunks.pop())
+                    response = proto.read_response(row_limit)
             events.append(_event(response))
             if response.done:
                 break
@@ -73,8 +82,11 @@ def _converse(data: bytes, impl: str):
 def one_input(data: bytes) -> None:
     if not data:
         return
-    check_twins("ClientProtocol", outcome(_converse, data, "python"),
-                outcome(_converse, data, "c"))
+    reference = check_twins("ClientProtocol", outcome(_converse, data, "python"),
+                            outcome(_converse, data, "c"))
+    for impl in ("python", "c"):
+        check_twins(f"ClientProtocol.receive ({impl} twin) against read_response", reference,
+                    outcome(_converse, data, impl, True))
 
 
 def seeds():
