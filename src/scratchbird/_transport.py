@@ -93,15 +93,7 @@ class Transport:
         """Between requests nothing may arrive: a readable socket means the server closed
         it (or is out of step). A pool asks this before handing the connection out, when
         nothing has been written for the next request yet (database/sql's ErrBadConn)."""
-        if self.closed:
-            return False
-        sock = self.sock
-        if self.tls and cast(ssl.SSLSocket, sock).pending():
-            return False
-        try:
-            return not select.select([sock], [], [], 0)[0]
-        except (OSError, ValueError):
-            return False
+        return not self.closed and not self.readable()
 
     def readable(self) -> bool:
         """True when bytes from the server wait to be read (never blocks); a socket that

@@ -104,33 +104,30 @@ class Cursor:
             # Nothing to dump, bind or merge, and the statement cache never auto-prepares
             # a statement without parameters (prepared.execute_cached): the text goes as
             # a QUERY. The common case (`SELECT 1`), so it skips the steps below.
-            response = self.connection._execute_sql(
+            response: Response = self.connection._execute_sql(
                 operation, row_limit, raw_text=self._raw_text, adapters=self.adapters,
                 timeout=timeout, log_sql=operation, row_sink=self._row_sink)
-            self._load(response)
-            if response.done and response.error is not None:
-                raise response.error
-            return self
-        log_params = parameters
-        parameters = self.adapters.dump_params(parameters)
-        if prepare is not False and self._row_sink is None:   # columnar requests go unprepared
-            cached = execute_cached(self, operation, parameters, prepare, timeout)
-            if cached is not None:
-                self._load(cached)
-                if cached.done and cached.error is not None:
-                    raise cached.error
-                return self
-        plan = None
-        if parameters is not None and self.connection.binary_values:
-            plan = plan_binary(operation, [parameters])
-        if plan is not None:
-            response = self.connection._execute_extended(
-                plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text, adapters=self.adapters,
-                timeout=timeout, log_params=log_params, row_sink=self._row_sink)
         else:
-            sql = literals.merge_params(operation, parameters)
-            response = self._run(sql, row_limit, timeout=timeout, log_sql=operation,
-                                 log_params=log_params, row_sink=self._row_sink)
+            log_params = parameters
+            parameters = self.adapters.dump_params(parameters)
+            cached = None
+            if prepare is not False and self._row_sink is None:   # columnar: unprepared
+                cached = execute_cached(self, operation, parameters, prepare, timeout)
+            if cached is not None:
+                response = cached
+            else:
+                plan = None
+                if parameters is not None and self.connection.binary_values:
+                    plan = plan_binary(operation, [parameters])
+                if plan is not None:
+                    response = self.connection._execute_extended(
+                        plan[0], plan[1], plan[2], row_limit, raw_text=self._raw_text,
+                        adapters=self.adapters, timeout=timeout, log_params=log_params,
+                        row_sink=self._row_sink)
+                else:
+                    sql = literals.merge_params(operation, parameters)
+                    response = self._run(sql, row_limit, timeout=timeout, log_sql=operation,
+                                         log_params=log_params, row_sink=self._row_sink)
         self._load(response)
         if response.done and response.error is not None:
             raise response.error

@@ -125,9 +125,7 @@ class AsyncTransport:
 
     def idle_alive(self) -> bool:
         """Between requests nothing may arrive (see ``Transport.idle_alive``)."""
-        receiver = self._receiver
-        return not (self.closed or self._transport.is_closing() or receiver.chunks
-                    or receiver.ended)
+        return not (self.closed or self._transport.is_closing() or self.readable())
 
     def readable(self) -> bool:
         """True when bytes from the server (or its end) wait to be read (never waits)."""

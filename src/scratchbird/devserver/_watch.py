@@ -40,9 +40,6 @@ log = logging.getLogger("scratchbird.devserver")
 POLL_SECONDS = 0.05
 _SELECT_SECONDS = 0.02
 _RECV = 256 * 1024
-#: a cancelled step still running is interrupted again this often: DuckDB drops an
-#: interrupt that lands just before its statement starts (it resets the flag there)
-_REINTERRUPT_SECONDS = 0.1
 _END = object()
 #: queued in place of frames when the bytes read during a step broke framing
 BAD_INPUT = object()
@@ -59,8 +56,6 @@ class RequestWatch:
         self._active = 0            # id of the running step, 0 between steps
         self._steps = 0
         self._busy = threading.Event()   # a request is being served
-        self._cancelled_step = 0    # the step a CANCEL interrupted, while it runs on
-        self._next_interrupt = 0.0
         self._stopped = False
         self._thread: Optional[threading.Thread] = None
 
@@ -136,8 +131,6 @@ class RequestWatch:
             # socket: take them first, or such a CANCEL is seen only after the request.
             self._take(b"")
         while self._active == step and not self._stopped:
-            if self._cancelled_step == step and time.monotonic() >= self._next_interrupt:
-                self._interrupt()       # again: the first may have come too early
             with self.sock_lock:
                 if self._active != step:
                     return
@@ -175,11 +168,9 @@ class RequestWatch:
             session._held.append(frame)
             if frame.msg_type == C.CANCEL and self.interrupt_on_cancel:
                 log.debug("%s: CANCEL during a request; interrupting the engine", session.peer)
-                self._cancelled_step = self._active
                 self._interrupt()
 
     def _interrupt(self) -> None:
-        self._next_interrupt = time.monotonic() + _REINTERRUPT_SECONDS
         es = self.session.es
         if es is not None:
             es.interrupt()
